@@ -1,0 +1,36 @@
+"""featstore: decode an UrbanSound8K-style dataset once into an HDF5 feature store."""
+
+__version__ = "0.1.0"
+
+from .build import BuildSummary, build_store
+from .config import FeatureConfig
+from .exceptions import (
+    BuildError,
+    ClipError,
+    FeatstoreError,
+    SourceError,
+    StoreConfigError,
+    StoreExistsError,
+    StoreFormatError,
+)
+from .sources import FolderSource, HuggingFaceSource, open_source
+from .store import FeatureStore
+from .urbansound8k import CLASS_NAMES
+
+__all__ = [
+    "BuildError",
+    "BuildSummary",
+    "CLASS_NAMES",
+    "ClipError",
+    "FeatstoreError",
+    "FeatureConfig",
+    "FeatureStore",
+    "FolderSource",
+    "HuggingFaceSource",
+    "SourceError",
+    "StoreConfigError",
+    "StoreExistsError",
+    "StoreFormatError",
+    "build_store",
+    "open_source",
+]

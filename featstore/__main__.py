@@ -1,0 +1,161 @@
+"""Command line: ``python -m featstore {build,info,verify,synth}``."""
+
+import argparse
+import sys
+import tempfile
+from contextlib import contextmanager
+
+from .exceptions import FeatstoreError, SourceError
+from .sources import DEFAULT_HUB_ID
+
+SYNTHETIC_DEFAULT_CLIPS = 1000
+
+
+def main_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m featstore",
+        description="Decode an UrbanSound8K-style dataset once into an HDF5 feature store.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build a feature store from a dataset")
+    build.add_argument(
+        "source", nargs="?", default=f"hf:{DEFAULT_HUB_ID}",
+        help=(
+            "a folder (UrbanSound8K layout, parquet files or a save_to_disk folder), "
+            f"hf:<dataset id>, or synthetic[:N|:full] (default: hf:{DEFAULT_HUB_ID})"
+        ),
+    )
+    build.add_argument("--out", required=True, help="the store to write, e.g. urbansound8k.h5")
+    build.add_argument("--jobs", type=int, default=-1, help="decoding processes (-1: all cores; default)")
+    build.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    build.add_argument("--strict", action="store_true", help="fail on any rejected clip instead of skipping it")
+    build.add_argument("--seed", type=int, default=0, help="seed of the synthetic source (default: 0)")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    info = commands.add_parser("info", help="counts per fold and class, configuration")
+    info.add_argument("path")
+
+    verify = commands.add_parser("verify", help="check shapes, finiteness and counts; exit 1 on any problem")
+    verify.add_argument("path")
+
+    synth = commands.add_parser("synth", help="write a synthetic dataset in the UrbanSound8K layout")
+    synth.add_argument("out", help="the dataset folder to write")
+    size = synth.add_mutually_exclusive_group()
+    size.add_argument("--n-clips", type=int, help=f"number of clips (default: {SYNTHETIC_DEFAULT_CLIPS})")
+    size.add_argument("--full", action="store_true", help="the real per-fold and per-class counts (8,732 clips)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--jobs", type=int, default=-1)
+    synth.add_argument("--overwrite", action="store_true", help="write into an existing non-empty folder")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def parse_synthetic(spec: str):
+    """``synthetic``, ``synthetic:N`` or ``synthetic:full`` to ``(n_clips, full)``; None if not synthetic."""
+    name, _, size = spec.partition(":")
+    if name != "synthetic":
+        return None
+    if size in ("", None):
+        return SYNTHETIC_DEFAULT_CLIPS, False
+    if size == "full":
+        return None, True
+    if size.isdigit() and int(size) > 0:
+        return int(size), False
+    raise SourceError(f"Bad synthetic source {spec!r}: write synthetic, synthetic:N (N > 0) or synthetic:full.")
+
+
+@contextmanager
+def _opened_source(spec: str, *, seed: int, n_jobs: int, progress: bool):
+    from .sources import FolderSource, open_source
+
+    synthetic = parse_synthetic(spec)
+    if synthetic is None:
+        yield open_source(spec)
+        return
+    from .synth import make_synthetic_dataset
+
+    n_clips, full = synthetic
+    with tempfile.TemporaryDirectory(prefix="featstore-synthetic-") as folder:
+        root = make_synthetic_dataset(
+            folder, n_clips=n_clips, full=full, seed=seed, overwrite=True, n_jobs=n_jobs, progress=progress
+        )
+        source = FolderSource(root)
+        source.description = f"synthetic ({len(source)} clips, seed {seed})"
+        yield source
+
+
+def _build(args) -> int:
+    from .build import build_store
+
+    with _opened_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:
+        summary = build_store(
+            source, args.out, n_jobs=args.jobs, overwrite=args.overwrite, strict=args.strict,
+            progress=not args.quiet,
+        )
+    print(summary.format())
+    return 0
+
+
+def _info(args) -> int:
+    from .store import FeatureStore
+
+    store = FeatureStore(args.path)
+    counts = store.counts()
+    counts["total"] = counts.sum(axis=1)
+    print(f"{store.path}: {len(store)} clips in folds {list(store.folds)}, from {store.source}, built {store.created}")
+    print(f"feature config: {store.config.to_json()}")
+    print(f"feature shapes: {store.config.feature_shapes}")
+    print(counts.to_string())
+    rejected = store.rejected()
+    print(f"rejected at build: {len(rejected)}")
+    if len(rejected):
+        print(rejected.to_string(index=False, max_rows=20))
+    return 0
+
+
+def _verify(args) -> int:
+    from .store import FeatureStore
+
+    store = FeatureStore(args.path)
+    problems = store.verify()
+    for problem in problems:
+        print(f"problem: {problem}")
+    if problems:
+        print(f"{store.path}: {len(problems)} problems", file=sys.stderr)
+        return 1
+    print(f"{store.path}: OK ({len(store)} clips, folds {list(store.folds)})")
+    return 0
+
+
+def _synth(args) -> int:
+    from .synth import make_synthetic_dataset
+
+    n_clips = args.n_clips if args.n_clips is not None or args.full else SYNTHETIC_DEFAULT_CLIPS
+    root = make_synthetic_dataset(
+        args.out, n_clips=None if args.full else n_clips, full=args.full, seed=args.seed,
+        overwrite=args.overwrite, n_jobs=args.jobs, progress=not args.quiet,
+    )
+    print(f"Wrote a synthetic dataset to {root}")
+    return 0
+
+
+COMMANDS = {"build": _build, "info": _info, "verify": _verify, "synth": _synth}
+
+
+def main(argv=None) -> int:
+    parser = main_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except FeatstoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def entry_point():
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

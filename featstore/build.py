@@ -1,0 +1,309 @@
+"""Building a feature store: decode every clip once, in parallel, and write it.
+
+Workers (joblib) decode, mix down, resample, pad or crop and compute the features
+of a batch of clips; the parent process only validates metadata and writes. The
+store is written to a temporary file beside the target and renamed into place
+when complete, so an interrupted build never leaves a half-written store.
+"""
+
+import dataclasses
+import datetime
+import os
+import platform
+import tempfile
+import time
+from collections import Counter
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+from .audio import read_audio
+from .config import FeatureConfig
+from .exceptions import BuildError, ClipError, StoreExistsError
+from .store import FEATURES, StoreWriter
+from .urbansound8k import CLASS_NAMES, FOLDS
+
+__all__ = ["build_store", "BuildSummary"]
+
+
+@dataclasses.dataclass
+class BuildSummary:
+    """What a build did.
+
+    Attributes
+    ----------
+    path : Path
+        The store written.
+    n_source_clips : int
+        Rows in the source metadata.
+    n_stored : int
+        Clips stored.
+    clips_per_fold : dict of int to int
+    rejected : list of dict
+        One dict per clip left out: ``slice_file_name``, ``fold``, ``classID``,
+        ``reason``.
+    seconds : float
+        Wall-clock time of the build.
+    """
+
+    path: Path
+    n_source_clips: int
+    n_stored: int
+    clips_per_fold: dict
+    rejected: list
+    seconds: float
+
+    @property
+    def clips_per_second(self) -> float:
+        return self.n_source_clips / self.seconds if self.seconds > 0 else float("nan")
+
+    def format(self) -> str:
+        """A short human-readable report."""
+        lines = [
+            f"Built {self.path}: {self.n_stored} of {self.n_source_clips} clips stored "
+            f"in {self.seconds:.1f} s ({self.clips_per_second:.0f} clips/s).",
+            "Clips per fold: " + ", ".join(f"{k}: {v}" for k, v in sorted(self.clips_per_fold.items())),
+        ]
+        if self.rejected:
+            lines.append(f"Skipped {len(self.rejected)} clips:")
+            reasons = Counter(_reason_kind(r["reason"]) for r in self.rejected)
+            lines += [f"  {n} x {kind}" for kind, n in reasons.most_common()]
+            for r in self.rejected[:20]:
+                lines.append(f"    fold {r['fold']} {r['slice_file_name']}: {r['reason']}")
+            if len(self.rejected) > 20:
+                lines.append(f"    ... and {len(self.rejected) - 20} more (FeatureStore(path).rejected())")
+        else:
+            lines.append("Skipped no clips.")
+        return "\n".join(lines)
+
+
+def _reason_kind(reason: str) -> str:
+    return reason.split(":")[0].split(" (")[0]
+
+
+def _validate_row(row) -> str | None:
+    """The reason a metadata row cannot be used, or None."""
+    try:
+        fold = int(row["fold"])
+        class_id = int(row["classID"])
+    except (TypeError, ValueError):
+        return f"invalid metadata: fold {row.get('fold')!r} and classID {row.get('classID')!r} must be integers"
+    if fold not in FOLDS:
+        return f"invalid metadata: fold {fold} is not one of 1..{len(FOLDS)}"
+    if not 0 <= class_id < len(CLASS_NAMES):
+        return f"invalid metadata: classID {class_id} is not one of 0..{len(CLASS_NAMES) - 1}"
+    name = row.get("class")
+    if name is not None and name != CLASS_NAMES[class_id]:
+        return f"invalid metadata: class {name!r} does not match classID {class_id} ({CLASS_NAMES[class_id]})"
+    return None
+
+
+def _rejection(row, reason: str) -> dict:
+    return {
+        "slice_file_name": str(row.get("slice_file_name")),
+        "fold": row.get("fold"),
+        "classID": row.get("classID"),
+        "reason": reason,
+    }
+
+
+# One extractor per worker process and configuration, built on first use.
+_EXTRACTORS = {}
+
+
+def _extractor(config: FeatureConfig):
+    from .features import FeatureExtractor
+
+    if config not in _EXTRACTORS:
+        _EXTRACTORS[config] = FeatureExtractor(config)
+    return _EXTRACTORS[config]
+
+
+def _process_batch(refs, config: FeatureConfig, limit_threads: bool):
+    """Decode and featurise a batch of clips (runs in a worker process)."""
+    import torch
+
+    from .features import prepare_waveform
+
+    if limit_threads:
+        # Parallelism comes from the processes; threads would oversubscribe cores.
+        torch.set_num_threads(1)
+    waveforms, rows, rejected = [], [], []
+    for ref in refs:
+        try:
+            samples, sample_rate = read_audio(ref.audio)
+            waveform = prepare_waveform(samples, sample_rate, config)
+        except ClipError as exc:
+            rejected.append(_rejection(ref.row, str(exc)))
+            continue
+        waveforms.append(waveform)
+        rows.append(
+            {
+                **ref.row,
+                "orig_sample_rate": sample_rate,
+                "orig_channels": samples.shape[1],
+                "orig_duration": samples.shape[0] / sample_rate,
+            }
+        )
+    if not rows:
+        return {}, [], rejected
+    batch = torch.stack(waveforms)
+    with torch.no_grad():
+        logmel, mfcc_stats = _extractor(config)(batch)
+    features = {"waveform": batch.numpy(), "logmel": logmel.numpy(), "mfcc_stats": mfcc_stats.numpy()}
+    # Finite input gives finite features; this guards against surprises all the same.
+    finite = np.ones(len(rows), dtype=bool)
+    for array in features.values():
+        finite &= np.isfinite(array.reshape(len(rows), -1)).all(axis=1)
+    if not finite.all():
+        rejected += [_rejection(r, "non-finite features") for r, ok in zip(rows, finite) if not ok]
+        rows = [r for r, ok in zip(rows, finite) if ok]
+        features = {k: v[finite] for k, v in features.items()}
+    return features, rows, rejected
+
+
+def _batches(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _versions() -> dict:
+    import h5py
+    import soundfile
+    import torch
+    import torchaudio
+
+    from . import __version__
+
+    return {
+        "featstore": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "torchaudio": torchaudio.__version__,
+        "h5py": h5py.__version__,
+        "soundfile": soundfile.__version__,
+        "libsndfile": soundfile.__libsndfile_version__,
+    }
+
+
+def build_store(
+    source,
+    out,
+    *,
+    config: FeatureConfig | None = None,
+    n_jobs: int = -1,
+    batch_size: int = 32,
+    overwrite: bool = False,
+    strict: bool = False,
+    progress: bool = True,
+) -> BuildSummary:
+    """Decode every clip of a source once and write the feature store.
+
+    Parameters
+    ----------
+    source : FolderSource or HuggingFaceSource
+        From :func:`featstore.open_source`.
+    out : str or Path
+        The store to write (an ``.h5`` file).
+    config : FeatureConfig, optional
+        Feature parameters; the defaults reproduce the reference notebook.
+    n_jobs : int, default=-1
+        Worker processes for decoding (joblib convention: -1 uses every core).
+    batch_size : int, default=32
+        Clips per worker task; the features of a task are computed as one batch.
+    overwrite : bool, default=False
+        Replace an existing store at ``out``. Without it an existing file is an error.
+    strict : bool, default=False
+        Fail on the first rejected clip instead of skipping it.
+    progress : bool, default=True
+        Show a progress bar.
+
+    Returns
+    -------
+    BuildSummary
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    config = FeatureConfig() if config is None else config
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise StoreExistsError(f"{out} already exists. Pass overwrite=True (--overwrite) to replace it, or choose another path.")
+    if out.exists() and not out.is_file():
+        raise StoreExistsError(f"{out} exists and is not a file; choose another path.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+    n_source = len(source)
+    rejected = []
+    clips_per_fold = Counter()
+
+    def valid_refs():
+        for ref in source:
+            reason = _validate_row(ref.row)
+            if reason is None:
+                yield ref
+            else:
+                # Consumed by joblib's dispatcher: record here, fail in the main loop.
+                rejected.append(_rejection(ref.row, reason))
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    writer = None
+    try:
+        writer = StoreWriter(
+            tmp, config, class_names=CLASS_NAMES, source=source.description, versions=_versions(),
+            created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        )
+        n_workers = _effective_jobs(n_jobs)
+        tasks = (
+            delayed(_process_batch)(batch, config, n_workers > 1)
+            for batch in _batches(valid_refs(), batch_size)
+        )
+        parallel = Parallel(n_jobs=n_workers, return_as="generator", pre_dispatch="2*n_jobs")
+        with tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
+            for features, rows, batch_rejected in parallel(tasks):
+                rejected.extend(batch_rejected)
+                _fail_if_strict(strict, rejected)
+                for fold in sorted({int(r["fold"]) for r in rows}):
+                    keep = [i for i, r in enumerate(rows) if int(r["fold"]) == fold]
+                    writer.append(fold, {k: features[k][keep] for k in FEATURES}, [rows[i] for i in keep])
+                    clips_per_fold[fold] += len(keep)
+                bar.update(len(rejected) + sum(clips_per_fold.values()) - bar.n)
+        _fail_if_strict(strict, rejected)
+        writer.finish(rejected, n_source)
+        os.replace(tmp, out)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return BuildSummary(
+        path=out,
+        n_source_clips=n_source,
+        n_stored=sum(clips_per_fold.values()),
+        clips_per_fold=dict(sorted(clips_per_fold.items())),
+        rejected=rejected,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _fail_if_strict(strict: bool, rejected: list):
+    if strict and rejected:
+        r = rejected[0]
+        raise BuildError(
+            f"strict build: clip {r['slice_file_name']} (fold {r['fold']}) was rejected: {r['reason']}. "
+            f"Fix or remove it, or build without strict to skip rejected clips."
+        )
+
+
+def _effective_jobs(n_jobs: int) -> int:
+    from joblib import cpu_count
+
+    if n_jobs is None or n_jobs == 0:
+        return 1
+    return n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)

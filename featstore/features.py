@@ -1,0 +1,114 @@
+"""Feature computation: pure functions on arrays, and one batched torch module.
+
+Shapes follow torchaudio's conventions: waveforms are ``(..., time)``, spectrograms
+``(..., n_mels, n_frames)``.
+"""
+
+import functools
+
+import numpy as np
+import torch
+import torchaudio
+
+from .config import FeatureConfig
+
+__all__ = ["to_mono", "fix_length", "resample", "FeatureExtractor", "prepare_waveform"]
+
+_AMIN = 1e-10  # power floor before the log: silence gives finite -100 dB
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """Mix ``(n_samples, n_channels)`` down to ``(n_samples,)`` by averaging channels."""
+    if samples.ndim == 1:
+        return samples
+    if samples.shape[1] == 1:
+        return samples[:, 0]
+    return samples.mean(axis=1, dtype=np.float32)
+
+
+def fix_length(waveform: torch.Tensor, n_samples: int) -> torch.Tensor:
+    """Zero-pad at the end, or centre-crop, ``(..., time)`` to ``(..., n_samples)``."""
+    length = waveform.shape[-1]
+    if length < n_samples:
+        return torch.nn.functional.pad(waveform, (0, n_samples - length))
+    start = (length - n_samples) // 2
+    return waveform[..., start : start + n_samples]
+
+
+@functools.lru_cache(maxsize=32)
+def _resampler(orig_freq: int, new_freq: int) -> torchaudio.transforms.Resample:
+    # The sinc kernel depends only on the pair of rates: build it once per process.
+    return torchaudio.transforms.Resample(orig_freq, new_freq)
+
+
+def resample(waveform: torch.Tensor, orig_freq: int, new_freq: int) -> torch.Tensor:
+    """Resample ``(..., time)`` with torchaudio's default windowed-sinc filter."""
+    if orig_freq == new_freq:
+        return waveform
+    return _resampler(int(orig_freq), int(new_freq))(waveform)
+
+
+def prepare_waveform(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> torch.Tensor:
+    """Decoded samples ``(n_samples, n_channels)`` to the fixed-length mono clip ``(clip_samples,)``."""
+    mono = torch.from_numpy(np.ascontiguousarray(to_mono(samples), dtype=np.float32))
+    mono = resample(mono, sample_rate, config.sample_rate)
+    return fix_length(mono, config.clip_samples)
+
+
+class FeatureExtractor(torch.nn.Module):
+    """Log-mel spectrogram and MFCC statistics of a batch of fixed-length clips.
+
+    One mel filterbank serves both features, so the log-mel and the MFCCs come from
+    the same STFT. Each clip's result equals what torchaudio's ``MelSpectrogram`` +
+    ``AmplitudeToDB`` and ``MFCC`` give for it alone.
+
+    Parameters
+    ----------
+    config : FeatureConfig
+    """
+
+    def __init__(self, config: FeatureConfig):
+        super().__init__()
+        self.config = config
+        self.melspec = torchaudio.transforms.MelSpectrogram(
+            sample_rate=config.sample_rate,
+            n_fft=config.n_fft,
+            hop_length=config.hop_length,
+            f_min=config.f_min,
+            f_max=config.f_max,
+            n_mels=config.n_mels,
+        )
+        dct = torchaudio.functional.create_dct(config.n_mfcc, config.n_mels, norm="ortho")
+        self.register_buffer("dct", dct)
+
+    def forward(self, waveforms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Compute the features.
+
+        Parameters
+        ----------
+        waveforms : Tensor of shape (batch, time)
+
+        Returns
+        -------
+        logmel : Tensor of shape (batch, n_mels, n_frames)
+            Mel power in dB (``10 log10``, floored at 1e-10, not range-clipped).
+        mfcc_stats : Tensor of shape (batch, 2 * n_mfcc)
+            Mean then standard deviation over frames of each MFCC.
+        """
+        power = self.melspec(waveforms)
+        logmel = 10.0 * torch.log10(torch.clamp(power, min=_AMIN))
+        # (batch, 1, n_mels, n_frames): torchaudio applies top_db per leading item,
+        # so this clips each clip on its own maximum, as MFCC does for one clip.
+        clipped = torchaudio.functional.amplitude_to_DB(
+            power.unsqueeze(1), multiplier=10.0, amin=_AMIN, db_multiplier=0.0,
+            top_db=self.config.mfcc_top_db,
+        ).squeeze(1)
+        mfcc = torch.matmul(clipped.transpose(-1, -2), self.dct).transpose(-1, -2)
+        mfcc_stats = torch.cat([mfcc.mean(dim=-1), mfcc.std(dim=-1)], dim=-1)
+        return logmel, mfcc_stats
+
+    @torch.no_grad()
+    def transform(self, waveforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """numpy in, numpy out: ``(batch, time)`` float32 to ``(logmel, mfcc_stats)``."""
+        logmel, mfcc_stats = self(torch.as_tensor(waveforms, dtype=torch.float32))
+        return logmel.numpy(), mfcc_stats.numpy()

@@ -1,0 +1,208 @@
+"""Where clips come from: the original download layout or a Hugging Face dataset.
+
+A source yields one :class:`ClipRef` per metadata row: the row itself and a
+reference to the audio (a path, or the encoded bytes), decoded later by a worker.
+"""
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .exceptions import SourceError
+from .urbansound8k import AUDIO_DIR, METADATA_COLUMNS, METADATA_CSV
+
+__all__ = [
+    "ClipRef",
+    "FolderSource",
+    "HuggingFaceSource",
+    "open_source",
+    "DEFAULT_HUB_ID",
+]
+
+DEFAULT_HUB_ID = "danavery/urbansound8K"
+
+OFFLINE_ALTERNATIVES = (
+    "Build from a local copy instead: the original UrbanSound8K folder "
+    "(metadata/UrbanSound8K.csv + audio/fold1..fold10), a folder of parquet files, "
+    "or a folder written by datasets' save_to_disk; or try the project on generated "
+    "data with the source 'synthetic'."
+)
+
+
+@dataclasses.dataclass
+class ClipRef:
+    """One clip to process: its metadata row and where its audio is."""
+
+    row: dict
+    audio: object  # str path or bytes
+
+
+def _missing_columns(columns) -> list:
+    return [c for c in METADATA_COLUMNS if c not in columns]
+
+
+class FolderSource:
+    """The original download: ``ROOT/metadata/UrbanSound8K.csv`` + ``ROOT/audio/foldN/``.
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset root (the folder that holds ``metadata/`` and ``audio/``).
+    """
+
+    def __init__(self, root):
+        self.root = Path(root)
+        csv = self.root / METADATA_CSV
+        if not csv.is_file():
+            raise SourceError(
+                f"Metadata not found: {csv} does not exist. Point the source at the "
+                f"UrbanSound8K root folder, the one that holds metadata/ and audio/."
+            )
+        self.metadata = pd.read_csv(csv)
+        missing = _missing_columns(self.metadata.columns)
+        if missing:
+            raise SourceError(
+                f"{csv} lacks the columns {missing}; UrbanSound8K metadata has "
+                f"{list(METADATA_COLUMNS)}."
+            )
+        self.description = f"UrbanSound8K folder {self.root.name}"
+
+    def __len__(self):
+        return len(self.metadata)
+
+    def __iter__(self) -> Iterator[ClipRef]:
+        audio_root = self.root / AUDIO_DIR
+        for row in self.metadata.to_dict("records"):
+            path = audio_root / f"fold{row['fold']}" / str(row["slice_file_name"])
+            yield ClipRef(row=row, audio=str(path))
+
+
+class HuggingFaceSource:
+    """A ``datasets.Dataset`` with an ``audio`` column and the UrbanSound8K metadata.
+
+    The audio is read undecoded (``Audio(decode=False)``) and decoded by our own
+    reader, so every source goes through the same decoding and checks.
+
+    Parameters
+    ----------
+    dataset : datasets.Dataset
+    description : str
+    """
+
+    def __init__(self, dataset, description: str):
+        from datasets import Audio
+
+        missing = _missing_columns(dataset.column_names)
+        if "audio" not in dataset.column_names:
+            missing.append("audio")
+        if missing:
+            raise SourceError(
+                f"{description} lacks the columns {missing}; expected an 'audio' column "
+                f"and {list(METADATA_COLUMNS)}."
+            )
+        self.dataset = dataset.cast_column("audio", Audio(decode=False))
+        self.description = description
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __iter__(self) -> Iterator[ClipRef]:
+        metadata_columns = list(METADATA_COLUMNS)
+        # Iterating in slices keeps memory bounded and avoids per-row Arrow overhead.
+        for start in range(0, len(self.dataset), 256):
+            batch = self.dataset[start : start + 256]
+            for i, audio in enumerate(batch["audio"]):
+                row = {c: batch[c][i] for c in metadata_columns}
+                yield ClipRef(row=row, audio=_audio_reference(audio))
+
+
+def _audio_reference(audio):
+    if audio is None:
+        return b""
+    if audio.get("bytes"):
+        return audio["bytes"]
+    return audio.get("path") or b""
+
+
+def _concatenate_splits(dataset_dict):
+    from datasets import concatenate_datasets
+
+    splits = list(dataset_dict.values())
+    return splits[0] if len(splits) == 1 else concatenate_datasets(splits)
+
+
+def _load_hub(dataset_id: str) -> HuggingFaceSource:
+    from datasets import load_dataset
+
+    try:
+        dataset = load_dataset(dataset_id)
+    except (ConnectionError, OSError) as exc:
+        raise SourceError(
+            f"Could not load the Hugging Face dataset {dataset_id!r} ({exc}). The hub "
+            f"may be unreachable from this machine. {OFFLINE_ALTERNATIVES}"
+        ) from exc
+    return HuggingFaceSource(_concatenate_splits(dataset), f"Hugging Face dataset {dataset_id}")
+
+
+def _load_parquet(files: list) -> HuggingFaceSource:
+    from datasets import load_dataset
+
+    dataset = load_dataset("parquet", data_files=[str(f) for f in files], split="train")
+    return HuggingFaceSource(dataset, f"parquet files ({len(files)})")
+
+
+def _load_saved(folder: Path) -> HuggingFaceSource:
+    from datasets import DatasetDict, load_from_disk
+
+    dataset = load_from_disk(str(folder))
+    if isinstance(dataset, DatasetDict):
+        dataset = _concatenate_splits(dataset)
+    return HuggingFaceSource(dataset, f"saved dataset {folder.name}")
+
+
+def open_source(spec):
+    """Open a source from its command-line spelling.
+
+    Parameters
+    ----------
+    spec : str or Path
+        ``hf:<dataset id>`` for the Hugging Face hub; or a path: a folder in the
+        UrbanSound8K layout, a folder written by ``save_to_disk``, a folder of
+        parquet files, or one parquet file. (``synthetic[:N]`` is handled by the
+        command line, which generates the data first.)
+
+    Returns
+    -------
+    FolderSource or HuggingFaceSource
+    """
+    spec = os.fspath(spec)
+    if spec.startswith("hf:"):
+        dataset_id = spec[3:]
+        if not dataset_id:
+            raise SourceError("Empty dataset id: write hf:<owner>/<name>, e.g. hf:danavery/urbansound8K.")
+        return _load_hub(dataset_id)
+
+    path = Path(spec)
+    if not path.exists():
+        raise SourceError(
+            f"Source {spec!r} does not exist. Give a dataset folder, parquet files, "
+            f"hf:<dataset id> or synthetic[:N]."
+        )
+    if path.is_file():
+        if path.suffix == ".parquet":
+            return _load_parquet([path])
+        raise SourceError(f"Source {spec!r} is a file but not a .parquet file.")
+    if (path / METADATA_CSV).is_file():
+        return FolderSource(path)
+    if (path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file():
+        return _load_saved(path)
+    parquet_files = sorted(path.rglob("*.parquet"))
+    if parquet_files:
+        return _load_parquet(parquet_files)
+    raise SourceError(
+        f"Cannot tell what {spec!r} holds: no {METADATA_CSV}, no save_to_disk files "
+        f"(dataset_info.json / dataset_dict.json) and no .parquet files."
+    )

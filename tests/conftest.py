@@ -1,0 +1,115 @@
+"""Shared fixtures: a seeded rng and tiny datasets in the real UrbanSound8K layout."""
+
+import os
+import tempfile
+
+# No test may reach the network: make the Hugging Face libraries fail fast offline,
+# and keep their caches out of the user's home. Set before any of them is imported.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="featstore-tests-hf-"))
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from featstore.urbansound8k import CLASS_NAMES, METADATA_COLUMNS  # noqa: E402
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def tone(*, seconds, sample_rate, channels=1, freq=440.0, amplitude=0.3):
+    """A sine of ``freq`` Hz, ``(n_samples, channels)`` float32."""
+    t = np.arange(int(round(seconds * sample_rate))) / sample_rate
+    wave = amplitude * np.sin(2 * np.pi * freq * t)
+    return np.repeat(wave[:, None], channels, axis=1).astype(np.float32)
+
+
+def write_tree(root, clips):
+    """Write a dataset in the UrbanSound8K layout.
+
+    ``clips`` is a list of dicts with ``name``, ``fold``, ``classID`` and either
+    ``samples`` + ``sample_rate`` (+ optional ``subtype``) or ``raw`` bytes to write
+    as the file (or ``missing=True`` for a row whose file does not exist). Extra
+    keys override metadata columns.
+    """
+    root = Path(root)
+    rows = []
+    for i, clip in enumerate(clips):
+        fold, class_id = clip["fold"], clip["classID"]
+        folder = root / "audio" / f"fold{fold}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / clip["name"]
+        duration = 0.0
+        if "raw" in clip:
+            path.write_bytes(clip["raw"])
+        elif not clip.get("missing"):
+            sf.write(path, clip["samples"], clip["sample_rate"], subtype=clip.get("subtype", "PCM_16"))
+            duration = len(clip["samples"]) / clip["sample_rate"]
+        row = {
+            "slice_file_name": clip["name"],
+            "fsID": 1000 + i,
+            "start": 0.0,
+            "end": duration,
+            "salience": 1,
+            "fold": fold,
+            "classID": class_id,
+            "class": CLASS_NAMES[class_id] if 0 <= class_id < len(CLASS_NAMES) else "unknown",
+        }
+        row.update({k: v for k, v in clip.items() if k in METADATA_COLUMNS and k not in ("fold", "classID")})
+        rows.append(row)
+    (root / "metadata").mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=list(METADATA_COLUMNS)).to_csv(root / "metadata" / "UrbanSound8K.csv", index=False)
+    return root
+
+
+def good_clips(n_per_fold=2, folds=(1, 2, 3)):
+    """Valid clips of varied formats: rates 8-96 kHz, mono/stereo, several subtypes."""
+    formats = [
+        (44100, 2, "PCM_16", 4.0),
+        (48000, 2, "PCM_24", 3.2),
+        (96000, 1, "PCM_24", 4.5),  # longer than 4 s: centre-cropped
+        (22050, 1, "PCM_U8", 0.5),
+        (16000, 2, "FLOAT", 1.0),
+        (8000, 1, "PCM_16", 0.05),
+        (11025, 3, "PCM_16", 2.0),  # odd channel count
+        (32000, 1, "DOUBLE", 4.0),
+    ]
+    clips = []
+    k = 0
+    for fold in folds:
+        for _ in range(n_per_fold):
+            sr, ch, subtype, seconds = formats[k % len(formats)]
+            class_id = k % len(CLASS_NAMES)
+            clips.append({
+                "name": f"{2000 + k}-{class_id}-0-0.wav",
+                "fold": fold,
+                "classID": class_id,
+                "samples": tone(seconds=seconds, sample_rate=sr, channels=ch, freq=200.0 + 100 * class_id),
+                "sample_rate": sr,
+                "subtype": subtype,
+            })
+            k += 1
+    return clips
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory):
+    """A valid 3-fold dataset of 12 clips in varied formats, in the original layout."""
+    return write_tree(tmp_path_factory.mktemp("tiny") / "UrbanSound8K", good_clips(n_per_fold=4))
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tiny_dataset, tmp_path_factory):
+    """A store built from ``tiny_dataset`` (read-only: copy it before changing it)."""
+    from featstore import build_store, open_source
+
+    out = tmp_path_factory.mktemp("store") / "tiny.h5"
+    build_store(open_source(tiny_dataset), out, n_jobs=1, progress=False)
+    return out

@@ -1,0 +1,113 @@
+import pickle
+import re
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from featstore import CLASS_NAMES, FeatureConfig, FeatureStore, StoreConfigError, StoreFormatError
+
+
+def test_load_returns_arrays_groups_and_metadata(tiny_store):
+    store = FeatureStore(tiny_store)
+    X, y, groups, meta = store.load("logmel", folds=[3, 1])
+    assert X.shape == (8, 64, 321) and X.dtype == np.float32
+    assert y.dtype == np.int64 and groups.dtype == np.int64
+    assert list(groups) == [3] * 4 + [1] * 4
+    assert list(meta["fold"]) == list(groups)
+    assert list(meta["classID"]) == list(y)
+    assert list(meta["class"]) == [CLASS_NAMES[i] for i in y]
+    assert len(meta) == len(X)
+
+
+@pytest.mark.parametrize("feature, shape", [("logmel", (64, 321)), ("mfcc_stats", (40,)), ("waveform", (64000,))])
+def test_load_each_feature(tiny_store, feature, shape):
+    X, y, groups, _ = FeatureStore(tiny_store).load(feature)
+    assert X.shape == (12, *shape)
+    assert np.isfinite(X).all()
+    assert sorted(set(groups)) == [1, 2, 3]
+
+
+def test_load_reads_only_requested_folds(tiny_store, monkeypatch):
+    opened = []
+    original = h5py.Group.__getitem__
+
+    def spy(self, name):
+        opened.append(name)
+        return original(self, name)
+
+    monkeypatch.setattr(h5py.Group, "__getitem__", spy)
+    FeatureStore(tiny_store).load("mfcc_stats", folds=2)
+    folds_read = {n for n in opened if isinstance(n, str) and re.fullmatch(r"fold\d+", n)}
+    assert folds_read == {"fold2"}
+
+
+def test_unknown_fold_and_feature(tiny_store):
+    store = FeatureStore(tiny_store)
+    with pytest.raises(StoreFormatError, match=r"Folds \[7\] are not in .* holds folds \[1, 2, 3\]"):
+        store.load("logmel", folds=[1, 7])
+    with pytest.raises(StoreFormatError, match="Unknown feature 'mfcc'"):
+        store.load("mfcc")
+
+
+def test_config_mismatch_is_a_clear_error(tiny_store):
+    FeatureStore(tiny_store, config=FeatureConfig())
+    with pytest.raises(StoreConfigError, match="n_mels: store 64 vs asked 128"):
+        FeatureStore(tiny_store, config=FeatureConfig(n_mels=128))
+
+
+def test_not_a_store(tmp_path):
+    with pytest.raises(StoreFormatError, match="No feature store"):
+        FeatureStore(tmp_path / "absent.h5")
+    (tmp_path / "text.h5").write_text("hello")
+    with pytest.raises(StoreFormatError, match="not a readable HDF5 file"):
+        FeatureStore(tmp_path / "text.h5")
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = [1, 2]
+    with pytest.raises(StoreFormatError, match="not a feature store"):
+        FeatureStore(tmp_path / "other.h5")
+
+
+def test_store_pickles_without_open_file(tiny_store):
+    store = FeatureStore(tiny_store)
+    clone = pickle.loads(pickle.dumps(store))
+    np.testing.assert_array_equal(clone.load("mfcc_stats")[0], store.load("mfcc_stats")[0])
+
+
+def test_counts_and_attributes(tiny_store):
+    store = FeatureStore(tiny_store)
+    assert store.counts().to_numpy().sum() == 12
+    assert store.class_names == CLASS_NAMES
+    assert {"torch", "torchaudio", "h5py", "featstore"} <= set(store.versions)
+    assert store.n_source_clips == 12
+    assert len(store.rejected()) == 0
+
+
+@pytest.fixture
+def store_copy(tiny_store, tmp_path):
+    path = tmp_path / "copy.h5"
+    shutil.copy(tiny_store, path)
+    return path
+
+
+def test_verify_finds_non_finite_values(store_copy):
+    with h5py.File(store_copy, "r+") as f:
+        f["fold2/logmel"][1, 0, 0] = np.nan
+    assert FeatureStore(store_copy).verify() == ["fold 2: logmel of clip 1 has NaN or infinite values"]
+
+
+def test_verify_finds_count_mismatch(store_copy):
+    with h5py.File(store_copy, "r+") as f:
+        f.attrs["n_source_clips"] = 20
+    problems = FeatureStore(store_copy).verify()
+    assert problems == ["12 stored + 0 rejected clips != 20 clips in the source metadata"]
+
+
+def test_verify_finds_wrong_shape_and_labels(store_copy):
+    with h5py.File(store_copy, "r+") as f:
+        f["fold1/mfcc_stats"].resize(3, axis=0)
+        f["fold3/label"][0] = 42
+    problems = FeatureStore(store_copy).verify()
+    assert any("fold 1: mfcc_stats has shape (3, 40)" in p for p in problems)
+    assert any("fold 3: labels differ from the metadata classID" in p for p in problems)

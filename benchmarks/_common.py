@@ -1,0 +1,133 @@
+"""What every benchmark script shares: datasets, peak memory, and result files.
+
+Each script writes ``results/<dataset>/<name>.json`` (all figures), ``<name>.md`` (the
+table) and PNG plots, then refreshes its section of ``benchmarks/README.md``.
+"""
+
+import contextlib
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+README = BENCH_DIR / "README.md"
+REAL_DEV_DATA = BENCH_DIR.parent.parent / "shared" / "data" / "urbansound8k-dev"
+REAL_DEV_LABEL = "real UrbanSound8K, fold 1 (22.05 kHz copies)"
+
+
+def dataset_slug(label: str) -> str:
+    """Folder name for a dataset label: 'real UrbanSound8K, fold 1 (...)' -> 'real-urbansound8k-fold1'."""
+    if label.startswith("synthetic"):
+        return "synthetic"
+    if label.startswith("real UrbanSound8K, fold 1"):
+        return "real-urbansound8k-fold1"
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def machine() -> dict:
+    import torch
+
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+@contextlib.contextmanager
+def synthetic_dataset(spec: str, seed: int = 0):
+    """Generate ``synthetic[:N|:full]`` into a temporary folder; yield its root."""
+    from featstore.__main__ import parse_synthetic
+    from featstore.synth import make_synthetic_dataset
+
+    n_clips, full = parse_synthetic(spec)
+    with tempfile.TemporaryDirectory(prefix="bench-synthetic-") as folder:
+        yield make_synthetic_dataset(folder, n_clips=n_clips, full=full, seed=seed, overwrite=True, n_jobs=-1)
+
+
+def run_measured(cmd: list, *, poll_seconds: float = 0.05) -> dict:
+    """Run a command; return its wall time and the peak resident memory of its largest process.
+
+    The process tree is polled, so the peak of each worker process counts too.
+    """
+    import psutil
+
+    peaks = {}
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
+    reader.start()
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    peaks[p.pid] = max(peaks.get(p.pid, 0), p.memory_info().rss)
+        except psutil.Error:
+            pass
+        time.sleep(poll_seconds)
+    reader.join()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{''.join(output)}")
+    return {
+        "seconds": seconds,
+        "peak_rss_largest_process_mb": max(peaks.values(), default=0) / 2**20,
+        "processes_seen": len(peaks),
+        "output": "".join(output),
+    }
+
+
+def write_results(name: str, dataset_label: str, payload: dict, table_md: str) -> Path:
+    """Write ``<name>.json`` and ``<name>.md`` under results/<dataset>/ and refresh the README section."""
+    folder = RESULTS_DIR / dataset_slug(dataset_label)
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": name, "dataset": dataset_label, "machine": machine(), **payload}
+    (folder / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    (folder / f"{name}.md").write_text(table_md.rstrip() + "\n")
+    update_readme(name, dataset_label, folder)
+    return folder
+
+
+def update_readme(name: str, dataset_label: str, folder: Path):
+    """Replace the README block between the markers of this benchmark and dataset."""
+    tag = f"{name}:{dataset_slug(dataset_label)}"
+    start, end = f"<!-- results {tag} -->", f"<!-- end {tag} -->"
+    table = (folder / f"{name}.md").read_text()
+    plots = sorted(p.relative_to(BENCH_DIR).as_posix() for p in folder.glob(f"{name}*.png"))
+    block = "\n".join([start, table.rstrip(), *[f"\n![{Path(p).stem}]({p})" for p in plots], end])
+    text = README.read_text() if README.exists() else ""
+    if start in text and end in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + f"\n\n### {name} on {dataset_label}\n\n{block}\n"
+    README.write_text(text)
+
+
+def markdown_table(rows: list, columns: list) -> str:
+    """A GitHub Markdown table of ``rows`` (list of dicts) in ``columns`` order."""
+    def cell(v):
+        if isinstance(v, float):
+            return f"{v:,.3g}" if abs(v) < 100 else f"{v:,.0f}"
+        return str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def python() -> str:
+    return sys.executable

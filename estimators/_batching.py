@@ -1,0 +1,97 @@
+"""Turning stored clips into network batches: normalisation statistics and collation."""
+
+import numpy as np
+import torch
+from torch.utils.data import default_collate
+
+from .augment import spec_augment
+
+__all__ = ["global_mean_std", "SpectrogramCollate"]
+
+_STATS_CHUNK = 256  # clips per chunk: bounded memory on the full 8,732 x 64 x 321 set
+_PER_CLIP_EPS = 1e-5
+
+
+def global_mean_std(X, indices=None):
+    """Mean and standard deviation over every value of the selected clips.
+
+    Accumulated in float64, chunk by chunk, so no full-size temporary is made.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_clips, ...)
+    indices : array of int or None, default=None
+        Clips to use (e.g. the training part only); None means all.
+
+    Returns
+    -------
+    mean, std : float
+        ``std`` is replaced by 1.0 when it is 0 (constant input), as
+        scikit-learn's ``StandardScaler`` does.
+    """
+    if indices is None:
+        indices = np.arange(X.shape[0])
+    count, mean, m2 = 0, 0.0, 0.0
+    for start in range(0, len(indices), _STATS_CHUNK):
+        chunk = np.asarray(X[indices[start : start + _STATS_CHUNK]], dtype=np.float64)
+        n = chunk.size
+        chunk_mean = float(chunk.mean())
+        chunk_m2 = float(((chunk - chunk_mean) ** 2).sum())
+        # Chan et al. pairwise combination of (count, mean, M2)
+        delta = chunk_mean - mean
+        total = count + n
+        mean += delta * n / total
+        m2 += chunk_m2 + delta**2 * count * n / total
+        count = total
+    std = float(np.sqrt(m2 / count)) if count else 0.0
+    return float(mean), (std if std > 0 else 1.0)
+
+
+class SpectrogramCollate:
+    """``collate_fn`` that stacks clips and prepares them for the network.
+
+    Steps: ``default_collate`` -> float32 -> normalisation -> (optional)
+    SpecAugment masking. Holds only plain numbers and a ``torch.Generator``,
+    so it pickles.
+
+    Parameters
+    ----------
+    normalize : {"global", "per_clip"} or None
+        ``"global"``: ``(x - mean) / std`` with the statistics learned in
+        ``fit``; ``"per_clip"``: each clip standardised by its own mean and
+        std; None: unchanged.
+    mean, std : float or None
+        Statistics for ``normalize="global"``.
+    augment : dict or None, default=None
+        Keyword arguments of :func:`~estimators.augment.spec_augment`
+        (without ``generator``); None disables masking.
+    generator : torch.Generator or None, default=None
+        Randomness for the masks.
+    """
+
+    def __init__(self, *, normalize, mean=None, std=None, augment=None, generator=None):
+        self.normalize = normalize
+        self.mean = mean
+        self.std = std
+        self.augment = augment
+        self.generator = generator
+
+    def __call__(self, batch):
+        """Collate a list of ``(X_i, y_i)`` into ``(X, y)``.
+
+        ``X`` comes out as float32 of shape ``(batch, n_mels, n_frames)`` or
+        ``(batch, 1, n_mels, n_frames)``, as the clips went in.
+        """
+        X, y = default_collate(batch)
+        X = X.to(torch.float32)
+        if self.normalize == "global":
+            X = (X - self.mean) / self.std
+        elif self.normalize == "per_clip":
+            flat = X.reshape(X.shape[0], -1)
+            mean = flat.mean(dim=1)
+            std = flat.std(dim=1, correction=0).clamp_min(_PER_CLIP_EPS)
+            shape = (X.shape[0],) + (1,) * (X.dim() - 1)
+            X = (X - mean.reshape(shape)) / std.reshape(shape)
+        if self.augment is not None:
+            X = spec_augment(X, generator=self.generator, **self.augment)
+        return X, y

@@ -1,0 +1,72 @@
+"""skorch callbacks and scorers used by ``MelCNNClassifier``."""
+
+import numpy as np
+from skorch.callbacks import Callback
+
+__all__ = ["RestoreBestParams", "encoded_accuracy"]
+
+
+class RestoreBestParams(Callback):
+    """Keep the module parameters of the best epoch in memory; restore them at the end.
+
+    After every epoch in which ``monitor`` reached a new best (skorch records
+    this as ``<monitor>_best`` in the history), a CPU copy of
+    ``net.module_.state_dict()`` is kept. When training ends (normally or by
+    early stopping) the copy is loaded back and dropped. Nothing is written to
+    disk, so parallel fits (``n_jobs > 1``) cannot overwrite each other's
+    checkpoints, unlike skorch's file-based ``Checkpoint``.
+
+    Parameters
+    ----------
+    monitor : str, default="valid_loss"
+        History key to follow; ``<monitor>_best`` must be recorded (skorch's
+        ``PassthroughScoring`` / ``EpochScoring`` do this).
+
+    Attributes
+    ----------
+    best_epoch_ : int or None
+        1-based epoch whose parameters were restored by the last training
+        run; None when there was no validation data.
+    """
+
+    def __init__(self, monitor="valid_loss"):
+        self.monitor = monitor
+
+    def initialize(self):
+        self.best_epoch_ = None
+        self._best_state = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_epoch_ = None
+        self._best_state = None
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.history[-1].get(f"{self.monitor}_best", False):
+            self._best_state = {
+                name: tensor.detach().to("cpu", copy=True)
+                for name, tensor in net.module_.state_dict().items()
+            }
+            self.best_epoch_ = net.history[-1, "epoch"]
+
+    def on_train_end(self, net, **kwargs):
+        if self._best_state is not None:
+            net.module_.load_state_dict(self._best_state)
+        self._best_state = None  # do not carry a second copy into pickles
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_best_state"] = None
+        return state
+
+
+def encoded_accuracy(net, X, y):
+    """Accuracy of ``net`` on a skorch dataset whose targets are encoded 0..n-1.
+
+    skorch's ``"accuracy"`` scorer compares ``net.predict`` with the dataset's
+    targets; ``MelCNNClassifier.predict`` returns the original labels while
+    the internal datasets hold encoded ones, so the validation accuracy is
+    computed on the argmax of ``predict_proba`` instead.
+    """
+    y_pred = net.predict_proba(X).argmax(axis=1)
+    return float(np.mean(np.asarray(y_pred) == np.asarray(y)))

@@ -1,0 +1,117 @@
+"""The small log-mel CNN of the reference notebook, as a configurable ``nn.Module``."""
+
+from collections.abc import Sequence
+from numbers import Integral
+
+from torch import nn
+
+__all__ = ["MelCNN"]
+
+
+class MelCNN(nn.Module):
+    """Small CNN for log-mel spectrograms; returns class logits.
+
+    With the defaults it is the reference notebook's baseline: three blocks of
+    ``3x3 conv -> BatchNorm -> ReLU`` with 16, 32 and 64 channels, a ``2x2``
+    max-pool after every block but the last, global average pooling over
+    frequency and time, and a linear head.
+
+    Parameters
+    ----------
+    n_classes : int, default=10
+        Number of outputs (logits). ``MelCNNClassifier`` sets it from the
+        classes seen in ``fit``.
+    channels : sequence of int, default=(16, 32, 64)
+        Output channels of the conv blocks; its length is the depth. A
+        ``2x2`` max-pool follows every block except the last, so inputs must
+        have at least ``2 ** (len(channels) - 1)`` mel bands and frames.
+    dropout : float, default=0.0
+        Dropout probability applied to the pooled features before the head;
+        0 disables it.
+
+    Notes
+    -----
+    ``forward`` accepts ``(batch, n_mels, n_frames)`` or
+    ``(batch, 1, n_mels, n_frames)`` float tensors and returns
+    ``(batch, n_classes)`` logits. Because of the global average pooling the
+    number of mel bands and frames is not fixed by the module.
+    """
+
+    def __init__(self, n_classes=10, channels=(16, 32, 64), dropout=0.0):
+        super().__init__()
+        channels = _check_channels(channels)
+        if isinstance(n_classes, bool) or not isinstance(n_classes, Integral) or n_classes < 1:
+            raise ValueError(f"n_classes must be a positive int; got {n_classes!r}.")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
+        self.n_classes = int(n_classes)
+        self.channels = channels
+        self.dropout_p = float(dropout)
+
+        layers = []
+        in_channels = 1
+        for index, out_channels in enumerate(channels):
+            layers += [
+                nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1),
+                nn.BatchNorm2d(out_channels),
+                nn.ReLU(),
+            ]
+            if index < len(channels) - 1:
+                layers.append(nn.MaxPool2d(2))
+            in_channels = out_channels
+        layers.append(nn.AdaptiveAvgPool2d((1, 1)))
+        self.conv = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(self.dropout_p) if self.dropout_p > 0 else nn.Identity()
+        self.fc = nn.Linear(in_channels, self.n_classes)
+
+    @staticmethod
+    def min_input_size(channels=(16, 32, 64)):
+        """Smallest number of mel bands (and of frames) the network accepts.
+
+        Parameters
+        ----------
+        channels : sequence of int, default=(16, 32, 64)
+            The ``channels`` the module is (or will be) built with.
+
+        Returns
+        -------
+        int
+            ``2 ** (len(channels) - 1)``: each max-pool halves both axes.
+        """
+        return 2 ** (len(_check_channels(channels)) - 1)
+
+    def forward(self, x):
+        """Compute class logits.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_mels, n_frames) or (batch, 1, n_mels, n_frames)
+            Log-mel spectrograms (normalised or not), floating point.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_classes)
+            Unnormalised class scores (logits).
+        """
+        if x.dim() == 3:
+            x = x.unsqueeze(1)
+        elif x.dim() != 4 or x.shape[1] != 1:
+            raise ValueError(
+                "MelCNN expects input of shape (batch, n_mels, n_frames) or "
+                f"(batch, 1, n_mels, n_frames); got {tuple(x.shape)}."
+            )
+        features = self.conv(x).flatten(1)
+        return self.fc(self.dropout(features))
+
+
+def _check_channels(channels):
+    if isinstance(channels, (str, bytes)) or not isinstance(channels, Sequence):
+        raise ValueError(f"channels must be a sequence of positive ints; got {channels!r}.")
+    channels = tuple(channels)
+    if not channels or any(
+        isinstance(c, bool) or not isinstance(c, Integral) or c < 1 for c in channels
+    ):
+        raise ValueError(
+            f"channels must be a non-empty sequence of positive ints; got {channels!r}."
+        )
+    return tuple(int(c) for c in channels)

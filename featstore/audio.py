@@ -41,7 +41,7 @@ def read_audio(audio):
     if isinstance(audio, (bytes, bytearray, memoryview)):
         if len(audio) == 0:
             raise ClipError("empty audio bytes")
-        handle, name = io.BytesIO(audio), "<bytes>"
+        handle = io.BytesIO(audio)
     else:
         name = os.fspath(audio)
         if not os.path.exists(name):

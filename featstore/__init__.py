@@ -15,6 +15,7 @@ from .exceptions import (
 )
 from .sources import FolderSource, HuggingFaceSource, open_source
 from .store import FeatureStore
+from .synth import make_synthetic_dataset, plan_synthetic_metadata
 from .urbansound8k import CLASS_NAMES
 
 __all__ = [
@@ -32,5 +33,7 @@ __all__ = [
     "StoreExistsError",
     "StoreFormatError",
     "build_store",
+    "make_synthetic_dataset",
     "open_source",
+    "plan_synthetic_metadata",
 ]

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 from .exceptions import FeatstoreError, SourceError
 from .sources import DEFAULT_HUB_ID
-
-SYNTHETIC_DEFAULT_CLIPS = 1000
+from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
+from .urbansound8k import N_CLASSES
 
 
 def main_parser() -> argparse.ArgumentParser:
@@ -60,9 +60,12 @@ def parse_synthetic(spec: str):
         return SYNTHETIC_DEFAULT_CLIPS, False
     if size == "full":
         return None, True
-    if size.isdigit() and int(size) > 0:
+    if size.isdigit() and int(size) >= N_CLASSES:
         return int(size), False
-    raise SourceError(f"Bad synthetic source {spec!r}: write synthetic, synthetic:N (N > 0) or synthetic:full.")
+    raise SourceError(
+        f"Bad synthetic source {spec!r}: write synthetic, synthetic:N (N >= {N_CLASSES}, "
+        f"one clip per class) or synthetic:full."
+    )
 
 
 @contextmanager
@@ -146,6 +149,8 @@ COMMANDS = {"build": _build, "info": _info, "verify": _verify, "synth": _synth}
 def main(argv=None) -> int:
     parser = main_parser()
     args = parser.parse_args(argv)
+    if args.command == "synth" and args.n_clips is not None and args.n_clips < N_CLASSES:
+        parser.error(f"--n-clips must be at least {N_CLASSES} (one clip per class), got {args.n_clips}")
     try:
         return COMMANDS[args.command](args)
     except FeatstoreError as exc:

@@ -29,8 +29,8 @@ def test_parser(argv, expected):
 
 @pytest.mark.parametrize(
     "argv",
-    [["build"], ["synth", "out", "--full", "--n-clips", "3"], ["frobnicate"], []],
-    ids=["build-without-out", "synth-conflicting-sizes", "unknown-command", "no-command"],
+    [["build"], ["synth", "out", "--full", "--n-clips", "30"], ["synth", "out", "--n-clips", "3"], ["frobnicate"], []],
+    ids=["build-without-out", "synth-conflicting-sizes", "synth-too-few", "unknown-command", "no-command"],
 )
 def test_parser_errors(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -47,8 +47,9 @@ def test_parse_synthetic(spec, expected):
     assert parse_synthetic(spec) == expected
 
 
-def test_bad_synthetic_spec(capsys, tmp_path):
-    assert main(["build", "synthetic:many", "--out", str(tmp_path / "s.h5")]) == 1
+@pytest.mark.parametrize("spec", ["synthetic:many", "synthetic:5", "synthetic:-3"])
+def test_bad_synthetic_spec(capsys, tmp_path, spec):
+    assert main(["build", spec, "--out", str(tmp_path / "s.h5")]) == 1
     assert "error: Bad synthetic source" in capsys.readouterr().err
 
 

@@ -120,15 +120,25 @@ def _extractor(config: FeatureConfig):
     return _EXTRACTORS[config]
 
 
-def _process_batch(refs, config: FeatureConfig, limit_threads: bool):
+def _init_worker():
+    """Runs once in each worker process, before its first task."""
+    import torch
+
+    from . import features  # noqa: F401
+
+    # Parallelism comes from the processes; threads would oversubscribe the cores.
+    torch.set_num_threads(1)
+    # Importing torch here, not in the first task, also keeps loky's leak check
+    # (which compares memory with that after the first task) from mistaking the
+    # import for a leak and restarting workers mid-build.
+
+
+def _process_batch(refs, config: FeatureConfig):
     """Decode and featurise a batch of clips (runs in a worker process)."""
     import torch
 
     from .features import prepare_waveform
 
-    if limit_threads:
-        # Parallelism comes from the processes; threads would oversubscribe cores.
-        torch.set_num_threads(1)
     waveforms, rows, rejected = [], [], []
     for ref in refs:
         try:
@@ -260,11 +270,10 @@ def build_store(
             created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         )
         n_workers = _effective_jobs(n_jobs)
-        tasks = (
-            delayed(_process_batch)(batch, config, n_workers > 1)
-            for batch in _batches(valid_refs(), batch_size)
+        tasks = (delayed(_process_batch)(batch, config) for batch in _batches(valid_refs(), batch_size))
+        parallel = Parallel(
+            n_jobs=n_workers, return_as="generator", pre_dispatch="2*n_jobs", initializer=_init_worker
         )
-        parallel = Parallel(n_jobs=n_workers, return_as="generator", pre_dispatch="2*n_jobs")
         with tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
             for features, rows, batch_rejected in parallel(tasks):
                 rejected.extend(batch_rejected)

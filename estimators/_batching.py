@@ -50,7 +50,7 @@ def global_mean_std(X, indices=None):
 class SpectrogramCollate:
     """``collate_fn`` that stacks clips and prepares them for the network.
 
-    Steps: ``default_collate`` -> float32 -> normalisation -> (optional)
+    Steps: stack the clips -> float32 -> normalisation -> (optional)
     SpecAugment masking. Holds only plain numbers and a ``torch.Generator``,
     so it pickles.
 
@@ -82,7 +82,13 @@ class SpectrogramCollate:
         ``X`` comes out as float32 of shape ``(batch, n_mels, n_frames)`` or
         ``(batch, 1, n_mels, n_frames)``, as the clips went in.
         """
-        X, y = default_collate(batch)
+        clips = [item[0] for item in batch]
+        if isinstance(clips[0], torch.Tensor):
+            X = torch.stack(clips)
+        else:
+            # np.stack copies, so read-only inputs (memmaps, h5py reads) are fine
+            X = torch.from_numpy(np.stack(clips))
+        y = default_collate([item[1] for item in batch])
         X = X.to(torch.float32)
         if self.normalize == "global":
             X = (X - self.mean) / self.std

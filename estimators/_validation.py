@@ -48,6 +48,16 @@ def check_spectrograms(X, *, estimator_name, min_size=1, n_mels=None):
             "got a sparse matrix. Convert it with X.toarray() (and reshape)."
         )
     X = np.asarray(X)
+    if X.dtype.kind == "c":
+        raise InputDataError(
+            f"Complex data not supported; {estimator_name} needs real log-mel "
+            "values in dB (take 10 * log10(abs(S) ** 2) first)."
+        )
+    if X.dtype.kind == "O":  # e.g. a list of per-clip arrays: numbers are fine
+        try:
+            X = X.astype(np.float32)
+        except (TypeError, ValueError):
+            pass
     if X.dtype.kind not in "biuf":
         raise InputDataError(
             f"{estimator_name} requires real numeric spectrograms; got an array of "
@@ -104,7 +114,7 @@ def _check_finite(X, estimator_name):
             )
 
 
-def check_targets(y, *, n_samples, estimator_name):
+def check_targets(y, *, n_samples, estimator_name, min_classes=2):
     """Validate class labels ``y`` for ``n_samples`` clips.
 
     Parameters
@@ -115,6 +125,8 @@ def check_targets(y, *, n_samples, estimator_name):
         Number of clips in ``X``.
     estimator_name : str
         Used in error messages.
+    min_classes : int, default=2
+        Fewest distinct labels accepted (1 for later ``partial_fit`` batches).
 
     Returns
     -------
@@ -128,7 +140,8 @@ def check_targets(y, *, n_samples, estimator_name):
     """
     if y is None:
         raise InputDataError(
-            f"{estimator_name} requires class labels y of shape (n_clips,); got None."
+            f"{estimator_name} requires y to be passed, but the target y is None; "
+            "pass class labels of shape (n_clips,)."
         )
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
@@ -149,7 +162,7 @@ def check_targets(y, *, n_samples, estimator_name):
             f"y must hold class labels (ints or strings); {exc}"
         ) from exc
     classes = np.unique(y)
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         raise InputDataError(
             f"y holds a single class ({classes[0]!r}); {estimator_name} needs at "
             "least 2 classes to learn from."

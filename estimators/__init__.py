@@ -1,0 +1,26 @@
+"""Estimators for environmental sound classification on UrbanSound8K-style features.
+
+- :class:`MelCNNClassifier`: skorch/scikit-learn classifier for log-mel
+  spectrograms ``(n_clips, n_mels, n_frames)``, built on :class:`MelCNN`.
+- :func:`make_mfcc_logreg`: scaler + logistic regression for the 40 MFCC
+  statistics ``(n_clips, 40)``.
+- :func:`spec_augment`: the time/frequency masking used for training.
+"""
+
+from .augment import spec_augment
+from .callbacks import RestoreBestParams
+from .cnn import MelCNNClassifier
+from .exceptions import EstimatorParameterError, EstimatorsError, InputDataError
+from .linear import make_mfcc_logreg
+from .modules import MelCNN
+
+__all__ = [
+    "EstimatorParameterError",
+    "EstimatorsError",
+    "InputDataError",
+    "MelCNN",
+    "MelCNNClassifier",
+    "RestoreBestParams",
+    "make_mfcc_logreg",
+    "spec_augment",
+]

@@ -19,6 +19,7 @@ The files are read once beforehand, so every contender starts with a warm page c
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -83,8 +84,10 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None):
         n_stored = len(store)
         store_gb = out.stat().st_size / 1e9
         problems = store.verify()
-    summary_line = ours["output"].strip().splitlines()[0]
-    inner = float(summary_line.split("clips/s")[0].rsplit("(", 1)[1])
+    match = re.search(r"\(([\d.]+) clips/s\)", ours["output"])
+    if match is None:
+        raise RuntimeError(f"no throughput in the build's output:\n{ours['output']}")
+    inner = float(match.group(1))
     rows.append({
         "method": f"featstore build ({jobs if jobs > 0 else os.cpu_count()} processes)",
         "clips": n_clips,

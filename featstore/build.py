@@ -205,7 +205,7 @@ def build_store(
     *,
     config: FeatureConfig | None = None,
     n_jobs: int = -1,
-    batch_size: int = 32,
+    batch_size: int = 64,
     overwrite: bool = False,
     strict: bool = False,
     progress: bool = True,
@@ -222,7 +222,7 @@ def build_store(
         Feature parameters; the defaults reproduce the reference notebook.
     n_jobs : int, default=-1
         Worker processes for decoding (joblib convention: -1 uses every core).
-    batch_size : int, default=32
+    batch_size : int, default=64
         Clips per worker task; the features of a task are computed as one batch.
     overwrite : bool, default=False
         Replace an existing store at ``out``. Without it an existing file is an error.

@@ -23,7 +23,9 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
         return samples
     if samples.shape[1] == 1:
         return samples[:, 0]
-    return samples.mean(axis=1, dtype=np.float32)
+    # A matrix-vector product: several times faster than mean(axis=1) on (n, 2) arrays.
+    weights = np.full(samples.shape[1], 1.0 / samples.shape[1], dtype=np.float32)
+    return samples @ weights
 
 
 def fix_length(waveform: torch.Tensor, n_samples: int) -> torch.Tensor:

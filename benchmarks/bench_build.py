@@ -89,7 +89,7 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None):
         raise RuntimeError(f"no throughput in the build's output:\n{ours['output']}")
     inner = float(match.group(1))
     rows.append({
-        "method": f"featstore build ({jobs if jobs > 0 else os.cpu_count()} processes)",
+        "method": f"featstore build ({jobs if jobs > 0 else os.cpu_count()} threads)",
         "clips": n_clips,
         "seconds": ours["seconds"],
         "clips_per_s": n_clips / ours["seconds"],

@@ -27,7 +27,7 @@ def main_parser() -> argparse.ArgumentParser:
         ),
     )
     build.add_argument("--out", required=True, help="the store to write, e.g. urbansound8k.h5")
-    build.add_argument("--jobs", type=int, default=-1, help="decoding processes (-1: all cores; default)")
+    build.add_argument("--jobs", type=int, default=-1, help="decoding threads (-1: one per core; default)")
     build.add_argument("--overwrite", action="store_true", help="replace an existing store")
     build.add_argument("--strict", action="store_true", help="fail on any rejected clip instead of skipping it")
     build.add_argument("--seed", type=int, default=0, help="seed of the synthetic source (default: 0)")

@@ -1,11 +1,12 @@
 """Building a feature store: decode every clip once, in parallel, and write it.
 
-Workers (joblib) decode, mix down, resample, pad or crop and compute the features
-of a batch of clips; the parent process only validates metadata and writes. The
+Worker threads (joblib) decode, mix down, resample, pad or crop and compute the
+features of a batch of clips; the main thread validates metadata and writes. The
 store is written to a temporary file beside the target and renamed into place
 when complete, so an interrupted build never leaves a half-written store.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import os
@@ -120,21 +121,21 @@ def _extractor(config: FeatureConfig):
     return _EXTRACTORS[config]
 
 
-def _init_worker():
-    """Runs once in each worker process, before its first task."""
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    """Set torch's intra-op threads for the duration of the block."""
     import torch
 
-    from . import features  # noqa: F401
-
-    # Parallelism comes from the processes; threads would oversubscribe the cores.
-    torch.set_num_threads(1)
-    # Importing torch here, not in the first task, also keeps loky's leak check
-    # (which compares memory with that after the first task) from mistaking the
-    # import for a leak and restarting workers mid-build.
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _process_batch(refs, config: FeatureConfig):
-    """Decode and featurise a batch of clips (runs in a worker process)."""
+    """Decode and featurise a batch of clips (runs in a worker thread)."""
     import torch
 
     from .features import prepare_waveform
@@ -205,7 +206,7 @@ def build_store(
     *,
     config: FeatureConfig | None = None,
     n_jobs: int = -1,
-    batch_size: int = 64,
+    batch_size: int = 16,
     overwrite: bool = False,
     strict: bool = False,
     progress: bool = True,
@@ -221,8 +222,8 @@ def build_store(
     config : FeatureConfig, optional
         Feature parameters; the defaults reproduce the reference notebook.
     n_jobs : int, default=-1
-        Worker processes for decoding (joblib convention: -1 uses every core).
-    batch_size : int, default=64
+        Worker threads for decoding (joblib convention: -1 uses every core).
+    batch_size : int, default=16
         Clips per worker task; the features of a task are computed as one batch.
     overwrite : bool, default=False
         Replace an existing store at ``out``. Without it an existing file is an error.
@@ -271,10 +272,13 @@ def build_store(
         )
         n_workers = _effective_jobs(n_jobs)
         tasks = (delayed(_process_batch)(batch, config) for batch in _batches(valid_refs(), batch_size))
-        parallel = Parallel(
-            n_jobs=n_workers, return_as="generator", pre_dispatch="2*n_jobs", initializer=_init_worker
-        )
-        with tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
+        # Threads, not processes: decoding (libsndfile), resampling and the features
+        # (torch) release the GIL, so threads use every core without copying each
+        # clip's features between processes. One torch thread per worker thread
+        # keeps the cores from being oversubscribed.
+        parallel = Parallel(n_jobs=n_workers, backend="threading", return_as="generator", pre_dispatch="2*n_jobs")
+        threads = _torch_threads(1) if n_workers > 1 else contextlib.nullcontext()
+        with threads, tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
             for features, rows, batch_rejected in parallel(tasks):
                 rejected.extend(batch_rejected)
                 _fail_if_strict(strict, rejected)
@@ -285,6 +289,10 @@ def build_store(
                 bar.update(len(rejected) + sum(clips_per_fold.values()) - bar.n)
         _fail_if_strict(strict, rejected)
         writer.finish(rejected, n_source)
+        # mkstemp makes the file private (0600); give it the permissions of a normal new file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out)
     except BaseException:
         if writer is not None:

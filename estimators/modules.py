@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from numbers import Integral
 
+import torch
 from torch import nn
 
 __all__ = ["MelCNN"]
@@ -28,6 +29,10 @@ class MelCNN(nn.Module):
     dropout : float, default=0.0
         Dropout probability applied to the pooled features before the head;
         0 disables it.
+    channels_last : bool, default=False
+        Keep weights and activations in ``torch.channels_last`` memory format.
+        Same results up to float rounding; on CPUs it trains markedly faster
+        (see ``benchmarks/bench_train.py``).
 
     Notes
     -----
@@ -37,7 +42,7 @@ class MelCNN(nn.Module):
     number of mel bands and frames is not fixed by the module.
     """
 
-    def __init__(self, n_classes=10, channels=(16, 32, 64), dropout=0.0):
+    def __init__(self, n_classes=10, channels=(16, 32, 64), dropout=0.0, channels_last=False):
         super().__init__()
         channels = _check_channels(channels)
         if isinstance(n_classes, bool) or not isinstance(n_classes, Integral) or n_classes < 1:
@@ -63,6 +68,9 @@ class MelCNN(nn.Module):
         self.conv = nn.Sequential(*layers)
         self.dropout = nn.Dropout(self.dropout_p) if self.dropout_p > 0 else nn.Identity()
         self.fc = nn.Linear(in_channels, self.n_classes)
+        self.channels_last = bool(channels_last)
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
 
     @staticmethod
     def min_input_size(channels=(16, 32, 64)):
@@ -100,6 +108,8 @@ class MelCNN(nn.Module):
                 "MelCNN expects input of shape (batch, n_mels, n_frames) or "
                 f"(batch, 1, n_mels, n_frames); got {tuple(x.shape)}."
             )
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         features = self.conv(x).flatten(1)
         return self.fc(self.dropout(features))
 

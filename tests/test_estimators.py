@@ -941,3 +941,23 @@ def test_fit_and_round_trip_on_the_accelerator(data):
     assert next(clf.module_.parameters()).device.type == _accelerator()
     loaded = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+
+
+def test_channels_last_gives_the_same_network_outputs(data):
+    X = torch.from_numpy(np.ascontiguousarray(data[0][:8], dtype=np.float32))
+    torch.manual_seed(0)
+    plain = MelCNN(n_classes=4, channels=(4, 8))
+    torch.manual_seed(0)
+    fast = MelCNN(n_classes=4, channels=(4, 8), channels_last=True)
+    fast.load_state_dict(plain.state_dict())
+    plain.eval(), fast.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(fast(X), plain(X), rtol=1e-4, atol=1e-5)
+    assert fast.conv[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_channels_last_through_module_params(data):
+    X, y, _ = data
+    clf = MelCNNClassifier(module__channels=(4, 8), module__channels_last=True, max_epochs=1, random_state=0)
+    clf.fit(X, y)
+    assert clf.module_.channels_last and clf.predict(X[:3]).shape == (3,)

@@ -91,30 +91,35 @@ def run_measured(cmd: list, *, poll_seconds: float = 0.05) -> dict:
     }
 
 
-def write_results(name: str, dataset_label: str, payload: dict, table_md: str) -> Path:
-    """Write ``<name>.json`` and ``<name>.md`` under results/<dataset>/ and refresh the README section."""
-    folder = RESULTS_DIR / dataset_slug(dataset_label)
+def write_results(name: str, dataset_label: str, payload: dict, table_md: str, *, results_dir=None) -> Path:
+    """Write ``<name>.json`` and ``<name>.md`` under results/<dataset>/ and refresh the README section.
+
+    With ``results_dir`` (e.g. a test's temporary folder) everything, README included
+    (``results_dir/README.md``), goes there instead of the committed results.
+    """
+    folder = Path(results_dir or RESULTS_DIR) / dataset_slug(dataset_label)
     folder.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": name, "dataset": dataset_label, "machine": machine(), **payload}
     (folder / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     (folder / f"{name}.md").write_text(table_md.rstrip() + "\n")
-    update_readme(name, dataset_label, folder)
+    update_readme(name, dataset_label, folder, readme=None if results_dir is None else Path(results_dir) / "README.md")
     return folder
 
 
-def update_readme(name: str, dataset_label: str, folder: Path):
+def update_readme(name: str, dataset_label: str, folder: Path, *, readme=None):
     """Replace the README block between the markers of this benchmark and dataset."""
+    readme = Path(readme or README)
     tag = f"{name}:{dataset_slug(dataset_label)}"
     start, end = f"<!-- results {tag} -->", f"<!-- end {tag} -->"
     table = (folder / f"{name}.md").read_text()
-    plots = sorted(p.relative_to(BENCH_DIR).as_posix() for p in folder.glob(f"{name}*.png"))
+    plots = sorted(Path(os.path.relpath(p, readme.parent)).as_posix() for p in folder.glob(f"{name}*.png"))
     block = "\n".join([start, table.rstrip(), *[f"\n![{Path(p).stem}]({p})" for p in plots], end])
-    text = README.read_text() if README.exists() else ""
+    text = readme.read_text() if readme.exists() else ""
     if start in text and end in text:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
         text = text.rstrip() + f"\n\n### {name} on {dataset_label}\n\n{block}\n"
-    README.write_text(text)
+    readme.write_text(text)
 
 
 def markdown_table(rows: list, columns: list) -> str:

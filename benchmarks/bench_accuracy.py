@@ -1,0 +1,798 @@
+"""Accuracy of the store-fed estimators under the notebook's protocol and the official one.
+
+    python benchmarks/bench_accuracy.py --store synthetic-full.h5          # full protocol (hours on a CPU)
+    python benchmarks/bench_accuracy.py --store S --max-clips-per-fold 300 --epochs 4 --cv-folds 1,2,3 \\
+        --grid small --grid-folds 1,2,3                                    # a reduced run, labelled as such
+    python benchmarks/bench_accuracy.py --quick                             # CI-sized, generated data
+    python benchmarks/bench_accuracy.py --source PATH/TO/UrbanSound8K       # build a store first
+
+On a store with the 10 UrbanSound8K folds three protocols run (``--protocols``):
+
+* ``notebook``: the reference notebook's split: train on folds 1-8, select the epoch
+  on fold 9 (``validation_fold=9``, best validation loss restored), test on fold 10,
+  for the majority class, MFCC statistics + logistic regression (trained on folds
+  1-8) and the CNN variants of ``--variants``. Accuracy, macro-F1 and the per-class
+  report. ``--report`` writes the notebook's error analysis of the default CNN
+  (see ``report.py``).
+* ``official``: ``cross_val_score`` with ``LeaveOneGroupOut`` over the folds (the
+  dataset authors' protocol), logistic regression and the CNN; the CNN trains for a
+  fixed number of epochs with no validation (``validation_fold=None``).
+* ``grid``: ``GridSearchCV`` of the CNN over lr x spec_augment x class_weight with
+  ``LeaveOneGroupOut`` over ``--grid-folds``; best parameters and the full
+  ``cv_results_``.
+
+The real UrbanSound8K fold-1 copies (``--real-data``, present on the development
+machine) have one fold only, so the fold protocols do not apply: there every
+estimator, and the notebook's own on-the-fly pipeline and model
+(``notebook_pipeline.fit_notebook``), is scored by ``GroupKFold(5)`` over fsID
+(recordings never straddle train and test), the CNNs training for a fixed number of
+epochs with no validation. That comparison runs after the main one whenever the
+folder exists (``--no-real`` skips it); pointing ``--store``/``--source`` at those
+clips runs it alone.
+
+Every reduction (``--max-clips-per-fold``, ``--epochs`` below 10, a subset of
+folds, ``--grid small``) is spelled out next to the tables. Seeds are fixed
+(``--seed``) for subsets, splits, weights and batch order.
+"""
+
+import argparse
+import contextlib
+import dataclasses
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from skorch.callbacks import Callback
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+FULL_EPOCHS = 10
+QUICK_SOURCE = "synthetic:120"
+_SYNTHETIC_SOURCE = re.compile(r"synthetic \((\d+) clips, seed (\d+)\)")
+
+
+# ----------------------------------------------------------------------------
+# datasets: a store, its label and (when needed) the audio files behind it
+
+
+@dataclasses.dataclass
+class Dataset:
+    """A feature store being benchmarked, with what the benchmarks need to know about it."""
+
+    store: object  # featstore.FeatureStore
+    label: str
+    audio_root: Path | None = None  # UrbanSound8K-layout folder with the store's clips
+    build_seconds: float | None = None  # store build time, when built by this run
+
+    @property
+    def fold_based(self) -> bool:
+        """True when the store has the folds the fold protocols need (at least 3)."""
+        return len(self.store.folds) >= 3
+
+
+def add_dataset_arguments(parser, *, results=True):
+    group = parser.add_argument_group("dataset")
+    group.add_argument("--store", type=Path, help="an existing feature store")
+    group.add_argument("--source", help="build a store first from synthetic[:N|:full] or an UrbanSound8K-layout "
+                       "folder (with --store: the folder holding the store's audio files)")
+    group.add_argument("--quick", action="store_true", help=f"a CI-sized run (default data: {QUICK_SOURCE})")
+    group.add_argument("--label", help="dataset name for the tables (default: from the store)")
+    group.add_argument("--real-data", type=Path, default=_common.REAL_DEV_DATA,
+                       help="the real UrbanSound8K fold-1 copies (default: %(default)s)")
+    group.add_argument("--seed", type=int, default=0)
+    if results:
+        group.add_argument("--results-dir", type=Path, default=None,
+                           help="write results (and a README) here instead of benchmarks/results/")
+
+
+def dataset_label(store, *, real_data: Path | None, label: str | None = None) -> str:
+    if label:
+        return label
+    if store.source.startswith("synthetic"):
+        return "synthetic"
+    if real_data is not None and store.source == f"UrbanSound8K folder {Path(real_data).name}" and store.folds == (1,):
+        return _common.REAL_DEV_LABEL
+    return store.source
+
+
+def build_temporary_store(root: Path, folder: Path, *, description: str | None = None) -> tuple:
+    """Build a store of an UrbanSound8K-layout folder into ``folder``; return (store, seconds)."""
+    from featstore import FeatureStore, build_store, open_source
+
+    source = open_source(str(root))
+    if description:
+        source.description = description
+    out = Path(folder) / "store.h5"
+    summary = build_store(source, out, n_jobs=-1, progress=False)
+    return FeatureStore(out), summary.seconds
+
+
+@contextlib.contextmanager
+def regenerated_audio(store, folder: Path):
+    """Regenerate the synthetic dataset a store was built from (same size and seed); yield its root."""
+    from featstore import make_synthetic_dataset
+
+    match = _SYNTHETIC_SOURCE.fullmatch(store.source)
+    if not match:
+        raise SystemExit(f"error: cannot tell how {store.path} was generated (source {store.source!r}); "
+                         "pass --source with the folder of its audio files")
+    n_clips, seed = int(match[1]), int(match[2])
+    full = n_clips == 8732
+    started = time.perf_counter()
+    root = make_synthetic_dataset(folder, n_clips=None if full else n_clips, full=full, seed=seed,
+                                  overwrite=True, n_jobs=-1, progress=False)
+    print(f"regenerated the store's synthetic audio ({n_clips} clips, seed {seed}) in "
+          f"{time.perf_counter() - started:.0f} s")
+    yield root
+
+
+def check_audio_matches(store, root: Path):
+    """Every stored clip must have its file under ``root``."""
+    from notebook_pipeline import audio_paths
+
+    meta = store.metadata()
+    missing = [p for p in audio_paths(meta, root) if not Path(p).is_file()]
+    if missing:
+        raise SystemExit(f"error: {len(missing)} of the store's clips are not under {root} (e.g. {missing[0]}); "
+                         "pass --source with the folder the store was built from")
+
+
+@contextlib.contextmanager
+def open_dataset(args, *, need_audio: bool):
+    """The dataset of ``--store`` / ``--source`` / ``--quick``, built or regenerated in a temporary folder."""
+    from featstore import FeatureStore
+
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-dataset-")))
+        if args.store is not None:
+            store = FeatureStore(args.store)
+            label = dataset_label(store, real_data=args.real_data, label=args.label)
+            audio_root, build_seconds = None, None
+            if need_audio:
+                if args.source:
+                    audio_root = Path(args.source)
+                elif store.source.startswith("synthetic"):
+                    audio_root = stack.enter_context(regenerated_audio(store, tmp / "audio"))
+                elif label == _common.REAL_DEV_LABEL:
+                    audio_root = Path(args.real_data)
+                else:
+                    raise SystemExit("error: this benchmark needs the audio files behind the store: pass --source FOLDER")
+                check_audio_matches(store, audio_root)
+        else:
+            from featstore.__main__ import parse_synthetic
+
+            source = args.source or (QUICK_SOURCE if args.quick else "synthetic:full")
+            if parse_synthetic(source) is not None:
+                n_clips, full = parse_synthetic(source)
+                from featstore import make_synthetic_dataset
+
+                audio_root = make_synthetic_dataset(tmp / "audio", n_clips=n_clips, full=full, seed=args.seed,
+                                                    overwrite=True, n_jobs=-1, progress=False)
+                n = 8732 if full else n_clips
+                store, build_seconds = build_temporary_store(
+                    audio_root, tmp, description=f"synthetic ({n} clips, seed {args.seed})")
+            else:
+                audio_root = Path(source)
+                store, build_seconds = build_temporary_store(audio_root, tmp)
+            label = dataset_label(store, real_data=args.real_data, label=args.label)
+            print(f"built a store of {len(store)} clips from {source} in {build_seconds:.1f} s")
+        yield Dataset(store=store, label=label, audio_root=audio_root, build_seconds=build_seconds)
+
+
+def real_data_present(path) -> bool:
+    return path is not None and (Path(path) / "metadata" / "UrbanSound8K.csv").is_file()
+
+
+# ----------------------------------------------------------------------------
+# data selection, estimators and scores
+
+
+def subsample(y, groups, max_per_group: int | None, seed: int) -> np.ndarray:
+    """Indices keeping at most ``max_per_group`` clips of every group (seeded, sorted)."""
+    index = np.arange(len(y))
+    if not max_per_group:
+        return index
+    rng = np.random.default_rng(seed)
+    keep = []
+    for g in np.unique(groups):
+        members = index[groups == g]
+        keep.append(members if len(members) <= max_per_group else rng.choice(members, max_per_group, replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def cnn_variants(epochs: int, seed: int) -> dict:
+    """The CNN configurations compared under the notebook protocol."""
+    from estimators import MelCNNClassifier
+
+    common = dict(max_epochs=epochs, random_state=seed)
+    return {
+        "default": MelCNNClassifier(**common),
+        "specaugment": MelCNNClassifier(spec_augment=True, **common),
+        "balanced": MelCNNClassifier(class_weight="balanced", **common),
+        "large": MelCNNClassifier(module__channels=(32, 64, 128), **common),
+    }
+
+
+def scores(y_true, y_pred, class_names) -> dict:
+    from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+    labels = list(range(len(class_names)))
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "per_class": classification_report(y_true, y_pred, labels=labels, target_names=list(class_names),
+                                           output_dict=True, zero_division=0),
+    }
+
+
+class RunningTrainAccuracy(Callback):
+    """skorch callback recording ``train_acc``: the accuracy of the training batches as they were trained.
+
+    The notebook's "train acc" is this running figure; skorch records only the loss.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.correct_, self.seen_ = 0, 0
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if training and y_pred is not None:
+            y = batch[1]
+            self.correct_ += int((y_pred.argmax(1).cpu() == y.cpu()).sum())
+            self.seen_ += len(y)
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.seen_:
+            net.history.record("train_acc", self.correct_ / self.seen_)
+
+
+def history_rows(net) -> list:
+    keys = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "dur")
+    return [{k: row[k] for k in keys if k in row} for row in net.history]
+
+
+def reduction_note(args, *, parts) -> str:
+    """A sentence listing what was reduced from the full protocol, or saying nothing was."""
+    notes = []
+    if "grid_clips" in parts and args.max_clips_per_fold:
+        notes.append(f"at most {args.max_clips_per_fold} clips per fold (seeded random subset) in the grid search")
+    if "clips" in parts and args.max_clips_per_fold:
+        notes.append(f"at most {args.max_clips_per_fold} clips per fold (seeded random subset) to train the CNNs")
+    real_clips = getattr(args, "real_max_clips", None) or args.max_clips_per_fold
+    if "real_clips" in parts and real_clips:
+        notes.append(f"a seeded random subset of {real_clips} clips")
+    if "epochs" in parts and args.epochs < FULL_EPOCHS:
+        notes.append(f"{args.epochs} CNN epoch(s) instead of {FULL_EPOCHS}")
+    if "cv_folds" in parts and args.cv_folds:
+        notes.append(f"outer folds {','.join(map(str, args.cv_folds))} only (for the CNN)")
+    if "grid" in parts:
+        if args.grid == "small":
+            notes.append("the small grid")
+        if args.grid_folds:
+            notes.append(f"the grid search sees folds {','.join(map(str, args.grid_folds))} only")
+    if "real_epochs" in parts and args.epochs < FULL_EPOCHS:
+        notes.append(f"{args.epochs} epoch(s) instead of {FULL_EPOCHS}")
+    if not notes:
+        return "Full protocol (nothing reduced)."
+    return "**Reduced run**: " + "; ".join(notes) + "."
+
+
+def result_name(args, protocol: str) -> str:
+    """``bench_accuracy_<protocol>``, or ``bench_accuracy_<tag>_<protocol>`` with ``--tag``."""
+    tag = getattr(args, "tag", None)
+    return f"bench_accuracy_{tag}_{protocol}" if tag else f"bench_accuracy_{protocol}"
+
+
+def _log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ----------------------------------------------------------------------------
+# protocol 1: the notebook's split (train 1-8, validate 9, test 10)
+
+
+def run_notebook_protocol(ds: Dataset, args, results_dir):
+    from sklearn.dummy import DummyClassifier
+
+    from estimators import make_mfcc_logreg
+
+    store, names = ds.store, ds.store.class_names
+    train_folds, valid_fold, test_fold = [f for f in store.folds if f < 9], 9, 10
+    if not {valid_fold, test_fold} <= set(store.folds):
+        raise SystemExit(f"error: the notebook protocol needs folds 9 and 10; {store.path} holds {list(store.folds)}")
+    X, y, groups, meta = store.load("logmel", folds=[*train_folds, valid_fold, test_fold])
+    mfcc, *_ = store.load("mfcc_stats", folds=[*train_folds, valid_fold, test_fold])
+    fit_part, train_part, test_part = groups != test_fold, groups < valid_fold, groups == test_fold
+    # --max-clips-per-fold thins the CNNs' training and validation folds only; every model is tested on all of
+    # fold 10 and the cheap models train on everything
+    cnn_fit = np.zeros(len(y), dtype=bool)
+    cnn_fit[subsample(y, groups, args.max_clips_per_fold, args.seed)] = True
+    cnn_fit &= fit_part
+    cnn_train, cnn_valid = cnn_fit & train_part, cnn_fit & (groups == valid_fold)
+    _log(f"notebook protocol on {ds.label}: {train_part.sum()} train ({cnn_train.sum()} for the CNNs) / "
+         f"{(groups == valid_fold).sum()} valid ({cnn_valid.sum()}) / {test_part.sum()} test clips")
+
+    rows, details = [], {}
+
+    def record(name, y_pred, seconds, extra=None):
+        s = scores(y[test_part], y_pred, names)
+        details[name] = {**s, "fit_seconds": seconds, **(extra or {})}
+        rows.append({"model": name, "accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "fit_seconds": seconds,
+                     **({"best_epoch": extra["best_epoch"]} if extra and "best_epoch" in extra else {})})
+        _log(f"  {name}: accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f} ({seconds:.0f} s)")
+
+    started = time.perf_counter()
+    dummy = DummyClassifier(strategy="most_frequent").fit(mfcc[train_part], y[train_part])
+    record("majority class", dummy.predict(mfcc[test_part]), time.perf_counter() - started)
+    started = time.perf_counter()
+    logreg = make_mfcc_logreg().fit(mfcc[train_part], y[train_part])
+    record("MFCC stats + logistic regression", logreg.predict(mfcc[test_part]), time.perf_counter() - started)
+
+    variants = cnn_variants(args.epochs, args.seed)
+    default_run = None
+    for variant in args.variants:
+        clf = variants[variant].set_params(validation_fold=valid_fold,
+                                           callbacks=[("train_acc", RunningTrainAccuracy())])
+        started = time.perf_counter()
+        clf.fit(X[cnn_fit], y[cnn_fit], groups=groups[cnn_fit])
+        seconds = time.perf_counter() - started
+        proba = clf.predict_proba(X[test_part])
+        y_pred = clf.classes_[proba.argmax(1)]
+        record(f"CNN {variant}", y_pred, seconds,
+               {"best_epoch": clf.best_epoch_, "params": {k: repr(v) for k, v in clf.get_params().items()
+                                                          if k in ("lr", "max_epochs", "spec_augment", "class_weight",
+                                                                   "module__channels", "validation_fold")},
+                "history": history_rows(clf)})
+        if variant == "default":
+            by_class = np.zeros((len(proba), len(names)))
+            by_class[:, clf.classes_] = proba  # columns in classID order, even if a class was not seen
+            default_run = {"proba": by_class, "history": history_rows(clf), "test_index": np.flatnonzero(test_part)}
+
+    if args.notebook_pipeline:
+        from notebook_pipeline import audio_paths, fit_notebook, predict_notebook
+
+        paths = np.array(audio_paths(meta, ds.audio_root))
+        started = time.perf_counter()
+        model, history = fit_notebook((paths[cnn_train], y[cnn_train]), (paths[cnn_valid], y[cnn_valid]),
+                                      epochs=args.epochs, seed=args.seed, n_classes=len(names), log=_log)
+        seconds = time.perf_counter() - started
+        proba = predict_notebook(model, paths[test_part], y[test_part])
+        best = int(np.argmin([h["valid_loss"] for h in history])) + 1
+        record("notebook pipeline + SmallAudioCNN", proba.argmax(1), seconds, {"best_epoch": best, "history": history})
+
+    note = (f"Dataset: **{ds.label}**. Notebook protocol: train on folds {train_folds[0]}-{train_folds[-1]} "
+            f"({int(train_part.sum())} clips; the CNNs: {int(cnn_train.sum())}), choose the epoch with the lowest "
+            f"loss on fold {valid_fold} ({int(cnn_valid.sum())} clips, CNNs only: `validation_fold={valid_fold}`, "
+            f"best weights restored), test on all of fold {test_fold} ({int(test_part.sum())} clips). "
+            f"CNNs: up to {args.epochs} epochs, "
+            f"batch 64, AdamW lr 1e-3, `random_state={args.seed}`. {reduction_note(args, parts=('clips', 'epochs'))}")
+    table = _common.markdown_table(rows, ["model", "accuracy", "macro_f1", "best_epoch", "fit_seconds"])
+    per_class_rows = [{"class": c, **{r["model"]: details[r["model"]]["per_class"][c]["f1-score"] for r in rows}}
+                      for c in names]
+    per_class = _common.markdown_table(per_class_rows, ["class", *[r["model"] for r in rows]])
+    md = f"{note}\n\n{table}\n\nPer-class F1 on fold {test_fold}:\n\n{per_class}"
+    payload = {"protocol": "notebook", "reduction": reduction_note(args, parts=("clips", "epochs")),
+               "train_folds": train_folds, "valid_fold": valid_fold, "test_fold": test_fold,
+               "n_train": int(train_part.sum()), "n_train_cnn": int(cnn_train.sum()), "n_valid": int(cnn_valid.sum()),
+               "n_test": int(test_part.sum()), "epochs": args.epochs, "seed": args.seed, "rows": rows,
+               "details": details}
+    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
+    folder.mkdir(parents=True, exist_ok=True)
+    _plot_scores(rows, f"Notebook protocol (test fold {test_fold}): {ds.label}", folder / f"{result_name(args, 'notebook')}.png")
+    _plot_per_class(per_class_rows, [r["model"] for r in rows], ds.label,
+                    folder / f"{result_name(args, 'notebook')}_per_class.png")
+    _common.write_results(result_name(args, "notebook"), ds.label, payload, md, results_dir=results_dir)
+    print(md)
+    if default_run is not None and args.report:
+        import report
+
+        test_index = default_run["test_index"]
+        report.write_report(
+            label=ds.label, class_names=names, y_true=y[test_index], proba=default_run["proba"],
+            metadata=meta.iloc[test_index].reset_index(drop=True), logmels=X[test_index],
+            history=default_run["history"], results_dir=results_dir,
+            protocol=(f"CNN default under the notebook protocol (train folds {train_folds[0]}-{train_folds[-1]}, "
+                      f"validate fold {valid_fold}, test fold {test_fold}; {args.epochs} epochs max). "
+                      + reduction_note(args, parts=("clips", "epochs"))),
+        )
+    return payload
+
+
+# ----------------------------------------------------------------------------
+# protocol 2: the official 10-fold cross-validation
+
+
+def run_official_protocol(ds: Dataset, args, results_dir):
+    from sklearn.model_selection import LeaveOneGroupOut, cross_val_score
+
+    from estimators import MelCNNClassifier, make_mfcc_logreg
+
+    store = ds.store
+    X, y, groups, _ = store.load("logmel")
+    mfcc, *_ = store.load("mfcc_stats")
+    splits = list(LeaveOneGroupOut().split(X, y, groups))
+    all_folds = [int(groups[test][0]) for _, test in splits]
+    # --max-clips-per-fold thins the CNN's training folds only; every test fold is scored in full
+    thinned = np.zeros(len(y), dtype=bool)
+    thinned[subsample(y, groups, args.max_clips_per_fold, args.seed)] = True
+    cnn_splits = [(train[thinned[train]], test) for (train, test), f in zip(splits, all_folds)
+                  if not args.cv_folds or f in args.cv_folds]
+    cnn_folds = [int(groups[test][0]) for _, test in cnn_splits]
+    _log(f"official protocol on {ds.label}: {len(X)} clips, logreg on folds {all_folds}, CNN on folds {cnn_folds} "
+         f"(training on {int(thinned.sum())} clips' worth of folds)")
+
+    rows, details = [], {}
+    started = time.perf_counter()
+    logreg_scores = cross_val_score(make_mfcc_logreg(), mfcc, y, groups=groups, cv=splits, scoring="accuracy")
+    seconds = time.perf_counter() - started
+    rows.append({"estimator": "MFCC stats + logistic regression", "test_folds": len(splits),
+                 "mean_accuracy": float(logreg_scores.mean()), "std_accuracy": float(logreg_scores.std()),
+                 "seconds": seconds})
+    details["logreg"] = dict(zip(all_folds, logreg_scores.tolist()))
+    _log(f"  logreg: {logreg_scores.mean():.3f} +- {logreg_scores.std():.3f} ({seconds:.0f} s)")
+
+    started = time.perf_counter()
+    cnn = MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed, validation_fold=None)
+    cnn_scores = cross_val_score(cnn, X, y, groups=groups, cv=cnn_splits, scoring="accuracy")
+    seconds = time.perf_counter() - started
+    rows.append({"estimator": "CNN default (no validation, fixed epochs)", "test_folds": len(cnn_splits),
+                 "mean_accuracy": float(cnn_scores.mean()), "std_accuracy": float(cnn_scores.std()),
+                 "seconds": seconds})
+    details["cnn"] = dict(zip(cnn_folds, cnn_scores.tolist()))
+    _log(f"  CNN: {cnn_scores.mean():.3f} +- {cnn_scores.std():.3f} ({seconds:.0f} s)")
+
+    reduction = reduction_note(args, parts=("clips", "epochs", "cv_folds"))
+    note = (f"Dataset: **{ds.label}**. Official protocol: `cross_val_score(..., cv=LeaveOneGroupOut(), "
+            f"groups=fold)`, each fold tested once by a model trained on the others ({len(X)} clips in all). "
+            f"The CNN (`MelCNNClassifier`, `validation_fold=None`) trains {args.epochs} epochs with nothing held out "
+            f"and keeps its last epoch. Mean and standard deviation are over the test folds; every test fold is "
+            f"scored in full, and logistic regression always trains on all other clips. {reduction}")
+    table = _common.markdown_table(rows, ["estimator", "test_folds", "mean_accuracy", "std_accuracy", "seconds"])
+    fold_rows = [{"test fold": f, "logreg": details["logreg"][f], "CNN": details["cnn"].get(f, "")} for f in all_folds]
+    md = f"{note}\n\n{table}\n\nAccuracy per test fold:\n\n{_common.markdown_table(fold_rows, ['test fold', 'logreg', 'CNN'])}"
+    payload = {"protocol": "official LeaveOneGroupOut", "reduction": reduction, "n_clips": len(X),
+               "epochs": args.epochs, "seed": args.seed, "rows": rows, "per_fold": details}
+    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
+    folder.mkdir(parents=True, exist_ok=True)
+    _plot_folds(fold_rows, ds.label, folder / f"{result_name(args, 'official')}.png")
+    _common.write_results(result_name(args, "official"), ds.label, payload, md, results_dir=results_dir)
+    print(md)
+    return payload
+
+
+# ----------------------------------------------------------------------------
+# protocol 3: grid search with grouped CV
+
+
+GRIDS = {
+    "small": {"lr": [1e-3, 3e-3], "spec_augment": [False, True], "class_weight": [None, "balanced"]},
+    "full": {"lr": [3e-4, 1e-3, 3e-3], "spec_augment": [False, True], "class_weight": [None, "balanced"]},
+}
+
+
+def run_grid(ds: Dataset, args, results_dir):
+    import pandas as pd
+    from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
+
+    from estimators import MelCNNClassifier
+
+    folds = args.grid_folds or list(ds.store.folds)
+    X, y, groups, _ = ds.store.load("logmel", folds=folds)
+    keep = subsample(y, groups, args.max_clips_per_fold, args.seed)
+    X, y, groups = X[keep], y[keep], groups[keep]
+    grid = GRIDS[args.grid]
+    n_candidates = int(np.prod([len(v) for v in grid.values()]))
+    _log(f"grid search on {ds.label}: {n_candidates} candidates x {len(folds)} folds, {len(X)} clips")
+    search = GridSearchCV(MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed), grid,
+                          cv=LeaveOneGroupOut(), scoring="accuracy", refit=False, n_jobs=1)
+    started = time.perf_counter()
+    search.fit(X, y, groups=groups)
+    seconds = time.perf_counter() - started
+    cv = pd.DataFrame(search.cv_results_)
+    columns = ["rank_test_score", "param_lr", "param_spec_augment", "param_class_weight", "mean_test_score",
+               "std_test_score", "mean_fit_time"]
+    cv_rows = []
+    for i in np.argsort(cv["rank_test_score"].to_numpy(), kind="stable"):
+        params = search.cv_results_["params"][i]
+        cv_rows.append({
+            "rank_test_score": int(cv["rank_test_score"].iloc[i]),
+            **{f"param_{k}": repr(params[k]) if k == "class_weight" else params[k] for k in grid},
+            **{c: float(cv[c].iloc[i]) for c in ("mean_test_score", "std_test_score", "mean_fit_time")},
+        })
+    best = {k: (None if v is None else v) for k, v in search.best_params_.items()}
+    _log(f"  best {best}: {search.best_score_:.3f} ({seconds:.0f} s)")
+    reduction = reduction_note(args, parts=("grid_clips", "epochs", "grid"))
+    note = (f"Dataset: **{ds.label}**. `GridSearchCV(MelCNNClassifier(max_epochs={args.epochs}, "
+            f"random_state={args.seed}), grid, cv=LeaveOneGroupOut(), scoring='accuracy')` with groups = fold, over "
+            f"folds {','.join(map(str, folds))} ({len(X)} clips); grid: `{grid}`; no validation inside a fit. "
+            f"{reduction} Best parameters: `{best}`, mean accuracy {search.best_score_:.3f}; "
+            f"{n_candidates * len(folds)} fits in {seconds:.0f} s.")
+    md = f"{note}\n\n{_common.markdown_table(cv_rows, columns)}"
+    payload = {"protocol": "GridSearchCV LeaveOneGroupOut", "reduction": reduction, "grid": grid, "folds": folds,
+               "n_clips": len(X), "epochs": args.epochs, "seed": args.seed, "best_params": best,
+               "best_score": float(search.best_score_), "seconds": seconds,
+               "cv_results": {k: (v.tolist() if hasattr(v, "tolist") else list(v))
+                              for k, v in search.cv_results_.items() if k != "params"},
+               "cv_params": [{k: v for k, v in p.items()} for p in search.cv_results_["params"]]}
+    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
+    folder.mkdir(parents=True, exist_ok=True)
+    _plot_grid(cv_rows, ds.label, folder / f"{result_name(args, 'grid')}.png")
+    _common.write_results(result_name(args, "grid"), ds.label, payload, md, results_dir=results_dir)
+    print(md)
+    return payload
+
+
+# ----------------------------------------------------------------------------
+# the real fold-1 clips: GroupKFold by recording, store estimators beside the notebook pipeline
+
+
+def run_grouped(ds: Dataset, args, results_dir, *, n_splits=5):
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import GroupKFold
+
+    from estimators import MelCNNClassifier, make_mfcc_logreg
+    from notebook_pipeline import audio_paths, fit_notebook, predict_notebook
+
+    store, names = ds.store, ds.store.class_names
+    X, y, _, meta = store.load("logmel")
+    mfcc, *_ = store.load("mfcc_stats")
+    fsid = meta["fsID"].to_numpy()
+    keep = subsample(y, np.zeros_like(y), args.real_max_clips or args.max_clips_per_fold, args.seed)
+    X, mfcc, y, fsid, meta = X[keep], mfcc[keep], y[keep], fsid[keep], meta.iloc[keep].reset_index(drop=True)
+    splits = list(GroupKFold(n_splits=n_splits, shuffle=True, random_state=args.seed).split(X, y, fsid))
+    paths = None
+    if args.notebook_pipeline_real:
+        check_audio_matches(store, ds.audio_root)
+        paths = np.array(audio_paths(meta, ds.audio_root))
+    _log(f"grouped protocol on {ds.label}: {len(X)} clips, {len(np.unique(fsid))} recordings, {n_splits} splits")
+
+    estimators = {
+        "majority class": ("mfcc", lambda: DummyClassifier(strategy="most_frequent")),
+        "MFCC stats + logistic regression": ("mfcc", make_mfcc_logreg),
+        "CNN default (store)": ("logmel", lambda: MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed)),
+    }
+    per_split = {name: [] for name in estimators}
+    macro = {name: [] for name in estimators}
+    seconds = {name: 0.0 for name in estimators}
+    nb_name = "notebook pipeline + SmallAudioCNN (on-the-fly)"
+    if paths is not None:
+        per_split[nb_name], macro[nb_name], seconds[nb_name] = [], [], 0.0
+    for k, (train, test) in enumerate(splits):
+        for name, (feature, make) in estimators.items():
+            data = mfcc if feature == "mfcc" else X
+            started = time.perf_counter()
+            pred = make().fit(data[train], y[train]).predict(data[test])
+            seconds[name] += time.perf_counter() - started
+            s = scores(y[test], pred, names)
+            per_split[name].append(s["accuracy"])
+            macro[name].append(s["macro_f1"])
+        if paths is not None:
+            started = time.perf_counter()
+            model, _ = fit_notebook((paths[train], y[train]), None, epochs=args.epochs, seed=args.seed,
+                                    n_classes=len(names), log=lambda m: None)
+            pred = predict_notebook(model, paths[test], y[test]).argmax(1)
+            seconds[nb_name] += time.perf_counter() - started
+            s = scores(y[test], pred, names)
+            per_split[nb_name].append(s["accuracy"])
+            macro[nb_name].append(s["macro_f1"])
+        _log(f"  split {k + 1}/{n_splits}: " + ", ".join(f"{n.split(' (')[0]} {v[-1]:.3f}" for n, v in per_split.items()))
+
+    rows = [{"estimator": name, "mean_accuracy": float(np.mean(v)), "std_accuracy": float(np.std(v)),
+             "mean_macro_f1": float(np.mean(macro[name])), "seconds": seconds[name]} for name, v in per_split.items()]
+    reduction = reduction_note(args, parts=("real_clips", "real_epochs"))
+    note = (f"Dataset: **{ds.label}**. One fold only, so no fold protocol: `GroupKFold(n_splits={n_splits}, "
+            f"shuffle=True, random_state={args.seed})` with groups = fsID (all slices of a recording on one side), "
+            f"{len(X)} clips. Both CNNs train {args.epochs} epochs with no validation and keep the last epoch; the "
+            f"store CNN is `MelCNNClassifier` on the stored log-mels, the notebook pipeline decodes, resamples and "
+            f"computes log-mels of the same clips every epoch (random 4 s crop in training). `seconds` is the total "
+            f"fit + predict time over the splits. {reduction}")
+    table = _common.markdown_table(rows, ["estimator", "mean_accuracy", "std_accuracy", "mean_macro_f1", "seconds"])
+    split_rows = [{"split": k + 1, **{n: v[k] for n, v in per_split.items()}} for k in range(n_splits)]
+    md = (f"{note}\n\n{table}\n\nAccuracy per split:\n\n"
+          f"{_common.markdown_table(split_rows, ['split', *per_split])}")
+    payload = {"protocol": f"GroupKFold({n_splits}) by fsID", "reduction": reduction, "n_clips": len(X),
+               "epochs": args.epochs, "seed": args.seed, "rows": rows, "per_split": per_split,
+               "per_split_macro_f1": macro}
+    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
+    folder.mkdir(parents=True, exist_ok=True)
+    _plot_grouped(rows, ds.label, folder / f"{result_name(args, 'grouped')}.png")
+    _common.write_results(result_name(args, "grouped"), ds.label, payload, md, results_dir=results_dir)
+    print(md)
+    return payload
+
+
+# ----------------------------------------------------------------------------
+# plots
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot_scores(rows, title, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.45 * len(rows)))
+    names = [r["model"] for r in rows]
+    pos = np.arange(len(rows))
+    ax.barh(pos - 0.2, [r["accuracy"] for r in rows], height=0.4, label="accuracy")
+    ax.barh(pos + 0.2, [r["macro_f1"] for r in rows], height=0.4, label="macro-F1")
+    ax.set_yticks(pos, names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower right")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_per_class(rows, models, label, path):
+    plt = _plt()
+    data = np.array([[r[m] for m in models] for r in rows])
+    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(models), 4.5))
+    im = ax.imshow(data, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_yticks(range(len(rows)), [r["class"] for r in rows])
+    ax.set_xticks(range(len(models)), models, rotation=30, ha="right", fontsize=8)
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1]):
+            ax.text(j, i, f"{data[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if data[i, j] < 0.5 else "black")
+    fig.colorbar(im, ax=ax, label="F1")
+    ax.set_title(f"Per-class F1, notebook protocol: {label}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_folds(fold_rows, label, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    folds = [r["test fold"] for r in fold_rows]
+    ax.plot(folds, [r["logreg"] for r in fold_rows], "o-", label="MFCC stats + logistic regression")
+    cnn = [(f, r["CNN"]) for f, r in zip(folds, fold_rows) if r["CNN"] != ""]
+    if cnn:
+        ax.plot(*zip(*cnn), "s-", label="CNN default")
+    ax.set_xticks(folds)
+    ax.set_xlabel("test fold")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    ax.set_title(f"LeaveOneGroupOut over folds: {label}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_grid(cv_rows, label, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.35 * len(cv_rows)))
+    names = [f"lr={r['param_lr']:g}, specaug={r['param_spec_augment']}, cw={r['param_class_weight']}" for r in cv_rows]
+    ax.barh(names, [r["mean_test_score"] for r in cv_rows], xerr=[r["std_test_score"] for r in cv_rows])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("mean accuracy over the grouped CV folds")
+    ax.set_title(f"GridSearchCV: {label}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_grouped(rows, label, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.5 * len(rows)))
+    ax.barh([r["estimator"] for r in rows], [r["mean_accuracy"] for r in rows],
+            xerr=[r["std_accuracy"] for r in rows], color="tab:blue")
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("accuracy, mean +- std over GroupKFold splits by fsID")
+    ax.set_title(label, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------
+# command line
+
+
+def _folds(text):
+    return [int(f) for f in text.split(",") if f.strip()]
+
+
+def main_parser():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_dataset_arguments(parser)
+    run = parser.add_argument_group("what to run (defaults: the full protocols)")
+    run.add_argument("--protocols", default="notebook,official,grid",
+                     help="comma-separated subset of notebook,official,grid (default: %(default)s)")
+    run.add_argument("--variants", default="default,specaugment,balanced",
+                     help="CNN variants for the notebook protocol, of default,specaugment,balanced,large "
+                          "(default: %(default)s)")
+    run.add_argument("--epochs", type=int, default=FULL_EPOCHS, help="CNN epochs (default: %(default)s)")
+    run.add_argument("--max-clips-per-fold", type=int, default=None, help="seeded random subset of every fold")
+    run.add_argument("--cv-folds", type=_folds, default=None,
+                     help="official protocol: score the CNN on these test folds only, e.g. 1,2,3 (default: all)")
+    run.add_argument("--grid", choices=sorted(GRIDS), default="full", help="grid size (default: %(default)s)")
+    run.add_argument("--grid-folds", type=_folds, default=None,
+                     help="grid search: use the clips of these folds only (LeaveOneGroupOut over them)")
+    run.add_argument("--report", action="store_true",
+                     help="also write the error-analysis report of the notebook-protocol default CNN")
+    run.add_argument("--notebook-pipeline", action="store_true",
+                     help="notebook protocol: also train the notebook's on-the-fly pipeline (needs the audio files)")
+    run.add_argument("--tag", type=lambda t: re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-") or None,
+                     help="name this run's results bench_accuracy_<tag>_<protocol> (e.g. to keep a reduced "
+                          "comparison beside a full run)")
+    run.add_argument("--no-real", action="store_true", help="skip the run on the real fold-1 clips")
+    run.add_argument("--no-notebook-real", dest="notebook_pipeline_real", action="store_false",
+                     help="real clips: leave out the notebook pipeline")
+    run.add_argument("--real-splits", type=int, default=5, help="GroupKFold splits on the real clips")
+    run.add_argument("--real-max-clips", type=int, default=None,
+                     help="real clips: a seeded random subset of this many clips (default: all)")
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = main_parser()
+    args = parser.parse_args(argv)
+    protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
+    unknown = set(protocols) - {"notebook", "official", "grid"}
+    if unknown:
+        parser.error(f"unknown protocols {sorted(unknown)}; choose from notebook, official, grid")
+    args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if set(args.variants) - {"default", "specaugment", "balanced", "large"}:
+        parser.error(f"unknown CNN variants in {args.variants}; choose from default, specaugment, balanced, large")
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    if args.quick:
+        args.epochs = min(args.epochs, 1)
+        args.max_clips_per_fold = args.max_clips_per_fold or 12
+        args.grid = "small"
+        args.grid_folds = args.grid_folds or [1, 2]
+        args.cv_folds = args.cv_folds or [1, 2]
+        args.real_max_clips = args.real_max_clips or 60
+        args.real_splits = min(args.real_splits, 3)
+    need_audio = args.notebook_pipeline
+
+    with open_dataset(args, need_audio=need_audio) as ds:
+        is_real = not ds.fold_based
+        if is_real:
+            if ds.audio_root is None and args.notebook_pipeline_real:
+                if args.source:
+                    ds.audio_root = Path(args.source)
+                elif ds.label == _common.REAL_DEV_LABEL:
+                    ds.audio_root = Path(args.real_data)
+                else:
+                    raise SystemExit("error: the notebook pipeline needs the audio files: pass --source FOLDER "
+                                     "(or --no-notebook-real)")
+            run_grouped(ds, args, args.results_dir, n_splits=args.real_splits)
+        else:
+            if "notebook" in protocols:
+                run_notebook_protocol(ds, args, args.results_dir)
+            if "official" in protocols:
+                run_official_protocol(ds, args, args.results_dir)
+            if "grid" in protocols:
+                run_grid(ds, args, args.results_dir)
+    if not is_real and not args.no_real:
+        if real_data_present(args.real_data):
+            with tempfile.TemporaryDirectory(prefix="bench-real-") as tmp:
+                store, seconds = build_temporary_store(Path(args.real_data), Path(tmp))
+                label = dataset_label(store, real_data=args.real_data)
+                _log(f"built a store of the real clips ({len(store)}) in {seconds:.1f} s")
+                real = Dataset(store=store, label=label, audio_root=Path(args.real_data), build_seconds=seconds)
+                run_grouped(real, args, args.results_dir, n_splits=args.real_splits)
+        else:
+            print(f"no real UrbanSound8K clips at {args.real_data}: skipped the real-data comparison")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

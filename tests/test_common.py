@@ -117,7 +117,7 @@ def _exception_chain(exc):
         exc = exc.__cause__ or exc.__context__
 
 
-@pytest.mark.parametrize("estimator, check", _two_d_expected_failures())
+@pytest.mark.parametrize("estimator, check", list(_two_d_expected_failures()))
 def test_cnn_expected_failures_fail_for_the_stated_reason(estimator, check):
     """Each 2-D expected failure above fails on the 2-D rejection, not on a bug."""
     with pytest.raises(Exception) as info:

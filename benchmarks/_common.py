@@ -66,20 +66,20 @@ def run_measured(cmd: list, *, poll_seconds: float = 0.05) -> dict:
 
     peaks = {}
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = []
-    reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
-    reader.start()
-    root = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            for p in [root, *root.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    peaks[p.pid] = max(peaks.get(p.pid, 0), p.memory_info().rss)
-        except psutil.Error:
-            pass
-        time.sleep(poll_seconds)
-    reader.join()
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
+        reader.start()
+        root = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        peaks[p.pid] = max(peaks.get(p.pid, 0), p.memory_info().rss)
+            except psutil.Error:
+                pass
+            time.sleep(poll_seconds)
+        reader.join()
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{''.join(output)}")

@@ -68,7 +68,7 @@ def warm_cache(paths):
         Path(p).read_bytes()
 
 
-def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None):
+def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, results_dir=None):
     from featstore import FeatureStore
 
     paths = _files(root, None)
@@ -131,10 +131,10 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None):
         f"over the row's, measured in the same run. featstore's own summary: {inner:.0f} clips/s "
         f"excluding start-up. Peak RSS is that of the largest single process."
     )
-    folder = _common.RESULTS_DIR / _common.dataset_slug(label)
+    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(label)
     folder.mkdir(parents=True, exist_ok=True)
     _plot(rows, label, folder / "bench_build.png")
-    _common.write_results("bench_build", label, payload, note + "\n\n" + table)
+    _common.write_results("bench_build", label, payload, note + "\n\n" + table, results_dir=results_dir)
     print(note)
     print(table)
     return payload
@@ -169,6 +169,7 @@ def main(argv=None):
     parser.add_argument("--librosa-limit", type=int, default=None, help="time the librosa loops on the first N clips only")
     parser.add_argument("--label", help="dataset name for the tables (default: from the source)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--results-dir", help="write results here instead of benchmarks/results")
     parser.add_argument("--librosa-loop", metavar="ROOT", help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -184,11 +185,11 @@ def main(argv=None):
         started = time.perf_counter()
         with _common.synthetic_dataset(source, seed=args.seed) as root:
             print(f"generated {source} in {time.perf_counter() - started:.0f} s")
-            run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit)
+            run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, results_dir=args.results_dir)
     else:
         root = Path(source)
         label = args.label or (_common.REAL_DEV_LABEL if root.resolve() == _common.REAL_DEV_DATA.resolve() else root.name)
-        run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit)
+        run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, results_dir=args.results_dir)
     return 0
 
 

@@ -1,0 +1,35 @@
+"""Smoke tests of bench_build and bench_train on tiny data, writing into a temporary folder."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import bench_build  # noqa: E402
+import bench_train  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_build_on_a_small_synthetic_set(tmp_path):
+    assert bench_build.main(["--source", "synthetic:30", "--results-dir", str(tmp_path)]) == 0
+    payload = json.loads((tmp_path / "synthetic" / "bench_build.json").read_text())
+    assert payload["dataset"] == "synthetic" and payload["n_stored"] == payload["n_clips"] == 30
+    assert payload["verify_problems"] == []
+    assert [r["method"].split(" (")[0] for r in payload["rows"]] == [
+        "featstore build", "librosa per-clip loop", "librosa per-clip loop"
+    ]
+    assert all(r["clips_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in payload["rows"])
+    assert (tmp_path / "synthetic" / "bench_build.png").stat().st_size > 0
+    assert "<!-- results bench_build:synthetic -->" in (tmp_path / "README.md").read_text()
+
+
+def test_bench_train_quick(tmp_path):
+    assert bench_train.main(["--quick", "--results-dir", str(tmp_path)]) == 0
+    payload = json.loads((tmp_path / "synthetic" / "bench_train.json").read_text())
+    methods = {r["method"] for r in payload["rows"]}
+    assert {"MelCNNClassifier.fit", "plain PyTorch loop", "plain loop, channels_last"} <= methods
+    assert all(r["clips_per_s"] > 0 for r in payload["rows"])

@@ -160,7 +160,8 @@ def open_dataset(args, *, need_audio: bool):
                 elif label == _common.REAL_DEV_LABEL:
                     audio_root = Path(args.real_data)
                 else:
-                    raise SystemExit("error: this benchmark needs the audio files behind the store: pass --source FOLDER")
+                    raise SystemExit("error: this benchmark needs the audio files behind the store: "
+                                     "pass --source FOLDER")
                 check_audio_matches(store, audio_root)
         else:
             from featstore.__main__ import parse_synthetic
@@ -381,7 +382,8 @@ def run_notebook_protocol(ds: Dataset, args, results_dir):
                "details": details}
     folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
     folder.mkdir(parents=True, exist_ok=True)
-    _plot_scores(rows, f"Notebook protocol (test fold {test_fold}): {ds.label}", folder / f"{result_name(args, 'notebook')}.png")
+    _plot_scores(rows, f"Notebook protocol (test fold {test_fold}): {ds.label}",
+                 folder / f"{result_name(args, 'notebook')}.png")
     _plot_per_class(per_class_rows, [r["model"] for r in rows], ds.label,
                     folder / f"{result_name(args, 'notebook')}_per_class.png")
     _common.write_results(result_name(args, "notebook"), ds.label, payload, md, results_dir=results_dir)
@@ -452,7 +454,8 @@ def run_official_protocol(ds: Dataset, args, results_dir):
             f"scored in full, and logistic regression always trains on all other clips. {reduction}")
     table = _common.markdown_table(rows, ["estimator", "test_folds", "mean_accuracy", "std_accuracy", "seconds"])
     fold_rows = [{"test fold": f, "logreg": details["logreg"][f], "CNN": details["cnn"].get(f, "")} for f in all_folds]
-    md = f"{note}\n\n{table}\n\nAccuracy per test fold:\n\n{_common.markdown_table(fold_rows, ['test fold', 'logreg', 'CNN'])}"
+    fold_table = _common.markdown_table(fold_rows, ["test fold", "logreg", "CNN"])
+    md = f"{note}\n\n{table}\n\nAccuracy per test fold:\n\n{fold_table}"
     payload = {"protocol": "official LeaveOneGroupOut", "reduction": reduction, "n_clips": len(X),
                "epochs": args.epochs, "seed": args.seed, "rows": rows, "per_fold": details}
     folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
@@ -578,7 +581,8 @@ def run_grouped(ds: Dataset, args, results_dir, *, n_splits=5):
             s = scores(y[test], pred, names)
             per_split[nb_name].append(s["accuracy"])
             macro[nb_name].append(s["macro_f1"])
-        _log(f"  split {k + 1}/{n_splits}: " + ", ".join(f"{n.split(' (')[0]} {v[-1]:.3f}" for n, v in per_split.items()))
+        _log(f"  split {k + 1}/{n_splits}: "
+             + ", ".join(f"{n.split(' (')[0]} {v[-1]:.3f}" for n, v in per_split.items()))
 
     rows = [{"estimator": name, "mean_accuracy": float(np.mean(v)), "std_accuracy": float(np.std(v)),
              "mean_macro_f1": float(np.mean(macro[name])), "seconds": seconds[name]} for name, v in per_split.items()]

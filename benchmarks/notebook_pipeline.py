@@ -85,7 +85,8 @@ def clips_of(root, folds=None):
 def audio_paths(metadata, root):
     """Audio file of every row of a store's metadata (``fold`` and ``slice_file_name``) under ``root``."""
     root = Path(root)
-    return [str(root / "audio" / f"fold{fold}" / name) for fold, name in zip(metadata["fold"], metadata["slice_file_name"])]
+    return [str(root / "audio" / f"fold{fold}" / name)
+            for fold, name in zip(metadata["fold"], metadata["slice_file_name"])]
 
 
 def run_epoch(model, loader, loss_fn, optimizer=None):

@@ -225,7 +225,8 @@ def fit_and_report(ds, args):
     from estimators import MelCNNClassifier
 
     store = ds.store
-    reduction = bench_accuracy.reduction_note(args, parts=("clips", "epochs") if ds.fold_based else ("real_clips", "epochs"))
+    parts = ("clips", "epochs") if ds.fold_based else ("real_clips", "epochs")
+    reduction = bench_accuracy.reduction_note(args, parts=parts)
     clf = MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed,
                            callbacks=[("train_acc", bench_accuracy.RunningTrainAccuracy())])
     if ds.fold_based:

@@ -117,7 +117,7 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, results
         "n_stored": n_stored,
         "store_size_gb": store_gb,
         "verify_problems": problems,
-        "featstore_summary": ours["output"].strip(),
+        "featstore_summary": ours["output"].strip().replace(str(out), out.name),
         "featstore_clips_per_s_excluding_startup": inner,
         "speedup_vs_librosa_loop": ours_rate / rows[1]["clips_per_s"],
         "speedup_vs_parallel_librosa_loop": ours_rate / rows[2]["clips_per_s"],

@@ -1,6 +1,7 @@
 """Command line: ``python -m featstore {build,info,verify,synth}``."""
 
 import argparse
+import os
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -159,7 +160,15 @@ def main(argv=None) -> int:
 
 
 def entry_point():
-    raise SystemExit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of a pipe (e.g. `| head`) stopped early: not an error. Point stdout
+        # at /dev/null so that the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

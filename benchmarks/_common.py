@@ -122,6 +122,23 @@ def update_readme(name: str, dataset_label: str, folder: Path, *, readme=None):
     readme.write_text(text)
 
 
+def pyplot():
+    """matplotlib's pyplot on the non-interactive Agg backend (the scripts only write PNGs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, *, dpi: int = 110):
+    """Lay out, write and close a figure."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+
+
 def markdown_table(rows: list, columns: list) -> str:
     """A GitHub Markdown table of ``rows`` (list of dicts) in ``columns`` order."""
     def cell(v):

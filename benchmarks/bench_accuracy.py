@@ -612,17 +612,8 @@ def run_grouped(ds: Dataset, args, results_dir, *, n_splits=5):
 # plots
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _plot_scores(rows, title, path):
-    plt = _plt()
+    plt = _common.pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.5 + 0.45 * len(rows)))
     names = [r["model"] for r in rows]
     pos = np.arange(len(rows))
@@ -633,13 +624,11 @@ def _plot_scores(rows, title, path):
     ax.set_xlim(0, 1)
     ax.legend(loc="lower right")
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def _plot_per_class(rows, models, label, path):
-    plt = _plt()
+    plt = _common.pyplot()
     data = np.array([[r[m] for m in models] for r in rows])
     fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(models), 4.5))
     im = ax.imshow(data, vmin=0, vmax=1, cmap="viridis", aspect="auto")
@@ -651,13 +640,11 @@ def _plot_per_class(rows, models, label, path):
                     color="white" if data[i, j] < 0.5 else "black")
     fig.colorbar(im, ax=ax, label="F1")
     ax.set_title(f"Per-class F1, notebook protocol: {label}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def _plot_folds(fold_rows, label, path):
-    plt = _plt()
+    plt = _common.pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.2))
     folds = [r["test fold"] for r in fold_rows]
     ax.plot(folds, [r["logreg"] for r in fold_rows], "o-", label="MFCC stats + logistic regression")
@@ -670,13 +657,11 @@ def _plot_folds(fold_rows, label, path):
     ax.set_ylim(0, 1)
     ax.legend()
     ax.set_title(f"LeaveOneGroupOut over folds: {label}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def _plot_grid(cv_rows, label, path):
-    plt = _plt()
+    plt = _common.pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.35 * len(cv_rows)))
     names = [f"lr={r['param_lr']:g}, specaug={r['param_spec_augment']}, cw={r['param_class_weight']}" for r in cv_rows]
     ax.barh(names, [r["mean_test_score"] for r in cv_rows], xerr=[r["std_test_score"] for r in cv_rows])
@@ -684,13 +669,11 @@ def _plot_grid(cv_rows, label, path):
     ax.set_xlim(0, 1)
     ax.set_xlabel("mean accuracy over the grouped CV folds")
     ax.set_title(f"GridSearchCV: {label}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def _plot_grouped(rows, label, path):
-    plt = _plt()
+    plt = _common.pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.6 + 0.5 * len(rows)))
     ax.barh([r["estimator"] for r in rows], [r["mean_accuracy"] for r in rows],
             xerr=[r["std_accuracy"] for r in rows], color="tab:blue")
@@ -698,9 +681,7 @@ def _plot_grouped(rows, label, path):
     ax.set_xlim(0, 1)
     ax.set_xlabel("accuracy, mean +- std over GroupKFold splits by fsID")
     ax.set_title(label, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------

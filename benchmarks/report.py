@@ -34,15 +34,6 @@ import bench_accuracy  # noqa: E402
 NAME = "report"
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def confused_pairs(cm, class_names, top=10) -> list:
     """Off-diagonal cells of a confusion matrix, largest first: ``[{true, pred, count}]``."""
     pairs = [
@@ -70,7 +61,7 @@ def audit_rows(index, y_true, proba, metadata, class_names, topk=3) -> list:
 
 
 def _plot_learning_curves(history, label, path):
-    plt = _plt()
+    plt = _common.pyplot()
     epochs = [h["epoch"] for h in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "acc", "Accuracy")):
@@ -85,13 +76,11 @@ def _plot_learning_curves(history, label, path):
             ax.set_ylim(0, 1)
         ax.legend()
     fig.suptitle(f"Learning curves: {label}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def _plot_confusion(cm, class_names, label, path):
-    plt = _plt()
+    plt = _common.pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     im = ax.imshow(cm, cmap="Blues")
     ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
@@ -105,25 +94,21 @@ def _plot_confusion(cm, class_names, label, path):
                     color="white" if cm[i, j] > threshold else "black")
     fig.colorbar(im, ax=ax)
     ax.set_title(f"Confusion matrix, CNN: {label}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def _plot_pairs(pairs, label, path):
-    plt = _plt()
+    plt = _common.pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.8 + 0.35 * max(len(pairs), 1)))
     ax.barh([f"{p['true']} -> {p['pred']}" for p in pairs], [p["count"] for p in pairs])
     ax.invert_yaxis()
     ax.set_xlabel("clips")
     ax.set_title(f"Most-confused pairs (true -> predicted): {label}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def _plot_logmels(index, rows, logmels, title, path, ncols=3):
-    plt = _plt()
+    plt = _common.pyplot()
     n = max(len(index), 1)
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 4.6, nrows * 3.0), squeeze=False)

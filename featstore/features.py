@@ -5,6 +5,7 @@ Shapes follow torchaudio's conventions: waveforms are ``(..., time)``, spectrogr
 """
 
 import functools
+import math
 
 import numpy as np
 import torch
@@ -50,10 +51,35 @@ def resample(waveform: torch.Tensor, orig_freq: int, new_freq: int) -> torch.Ten
     return _resampler(int(orig_freq), int(new_freq))(waveform)
 
 
+def _resampled_length(n_samples: int, orig_freq: int, new_freq: int) -> int:
+    # torchaudio's own rounding (in float32, after reducing the rates by their gcd).
+    gcd = math.gcd(orig_freq, new_freq)
+    return int(torch.ceil(torch.as_tensor(new_freq // gcd * n_samples / (orig_freq // gcd))))
+
+
 def prepare_waveform(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> torch.Tensor:
-    """Decoded samples ``(n_samples, n_channels)`` to the fixed-length mono clip ``(clip_samples,)``."""
+    """Decoded samples ``(n_samples, n_channels)`` to the fixed-length mono clip ``(clip_samples,)``.
+
+    The result equals ``fix_length(resample(mono, sample_rate, config.sample_rate))``.
+    """
     mono = torch.from_numpy(np.ascontiguousarray(to_mono(samples), dtype=np.float32))
-    mono = resample(mono, sample_rate, config.sample_rate)
+    sample_rate = int(sample_rate)
+    if sample_rate == config.sample_rate:
+        return fix_length(mono, config.clip_samples)
+    # A clip shorter than the clip length is zero-padded to the clip length at its
+    # own rate before resampling, so that every clip of one rate is resampled at one
+    # input length: the convolution torch builds for an input length is then
+    # reused, and a new length costs about four times the resampling itself.
+    # Resampling only turns the padding into filter tail past the clip's end, which
+    # is zeroed, so the result is the same.
+    padded_length = config.clip_samples * sample_rate // config.sample_rate
+    n_samples = mono.shape[-1]
+    if n_samples < padded_length:
+        valid = _resampled_length(n_samples, sample_rate, config.sample_rate)
+        mono = resample(torch.nn.functional.pad(mono, (0, padded_length - n_samples)), sample_rate, config.sample_rate)
+        mono[valid:] = 0.0
+    else:
+        mono = resample(mono, sample_rate, config.sample_rate)
     return fix_length(mono, config.clip_samples)
 
 
@@ -72,13 +98,15 @@ class FeatureExtractor(torch.nn.Module):
     def __init__(self, config: FeatureConfig):
         super().__init__()
         self.config = config
-        self.melspec = torchaudio.transforms.MelSpectrogram(
+        # MelSpectrogram's two stages, with the power taken from the complex STFT
+        # here (see forward). The other arguments are MelSpectrogram's defaults.
+        self.stft = torchaudio.transforms.Spectrogram(n_fft=config.n_fft, hop_length=config.hop_length, power=None)
+        self.mel_scale = torchaudio.transforms.MelScale(
+            n_mels=config.n_mels,
             sample_rate=config.sample_rate,
-            n_fft=config.n_fft,
-            hop_length=config.hop_length,
             f_min=config.f_min,
             f_max=config.f_max,
-            n_mels=config.n_mels,
+            n_stft=config.n_fft // 2 + 1,
         )
         dct = torchaudio.functional.create_dct(config.n_mfcc, config.n_mels, norm="ortho")
         self.register_buffer("dct", dct)
@@ -97,7 +125,10 @@ class FeatureExtractor(torch.nn.Module):
         mfcc_stats : Tensor of shape (batch, 2 * n_mfcc)
             Mean then standard deviation over frames of each MFCC.
         """
-        power = self.melspec(waveforms)
+        # re² + im² instead of MelSpectrogram's |z|² (abs, then square): the same
+        # values to rounding, and the complex abs costs as much as the STFT itself.
+        stft = torch.view_as_real(self.stft(waveforms))
+        power = self.mel_scale(stft[..., 0].square() + stft[..., 1].square())
         logmel = 10.0 * torch.log10(torch.clamp(power, min=_AMIN))
         # (batch, 1, n_mels, n_frames): torchaudio applies top_db per leading item,
         # so this clips each clip on its own maximum, as MFCC does for one clip.

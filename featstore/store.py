@@ -68,12 +68,17 @@ class StoreWriter:
     """Appends processed clips to a new HDF5 file, fold by fold.
 
     Used by :func:`featstore.build_store`; it writes to whatever path it is given
-    (the build gives it a temporary one and renames it when complete).
+    (the build gives it a temporary one and renames it when complete). The
+    features are written as they come; the labels and metadata, a few hundred
+    bytes a clip, are kept and written once by :meth:`finish`, which spares a
+    dozen small HDF5 writes per append.
     """
 
     def __init__(self, path, config: FeatureConfig, *, class_names, source: str, versions: dict, created: str):
         self.config = config
         self.file = h5py.File(path, "w")
+        self._features = {}  # fold -> {feature: dataset}
+        self._rows = {}  # fold -> metadata rows written so far
         attrs = self.file.attrs
         attrs["format_version"] = FORMAT_VERSION
         attrs["class_names"] = json.dumps(list(class_names))
@@ -82,22 +87,18 @@ class StoreWriter:
         attrs["source"] = source
         attrs["created"] = created
 
-    def _create_fold(self, fold: int) -> h5py.Group:
+    def _create_fold(self, fold: int) -> dict:
         group = self.file.create_group(_fold_group(fold))
+        datasets = {}
         for name, shape in self.config.feature_shapes.items():
             # One clip per chunk for the big arrays: reading one clip, or one fold,
             # touches nothing else. The small statistics share chunks.
             chunk_rows = 1 if len(shape) > 1 or shape[0] > 1024 else 256
-            group.create_dataset(
+            datasets[name] = group.create_dataset(
                 name, shape=(0, *shape), maxshape=(None, *shape), dtype=np.float32,
                 chunks=(chunk_rows, *shape),
             )
-        group.create_dataset(LABEL, shape=(0,), maxshape=(None,), dtype=np.int64, chunks=(1024,))
-        meta = group.create_group(METADATA)
-        for column, kind in STORED_METADATA_COLUMNS.items():
-            dtype = _STRING if kind is str else kind
-            meta.create_dataset(column, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(1024,))
-        return group
+        return datasets
 
     def append(self, fold: int, features: dict, rows: list):
         """Append ``len(rows)`` clips of one fold.
@@ -110,23 +111,26 @@ class StoreWriter:
         rows : list of dict
             One metadata row per clip, with the keys of ``STORED_METADATA_COLUMNS``.
         """
-        name = _fold_group(fold)
-        group = self.file[name] if name in self.file else self._create_fold(fold)
-        n_old = group[LABEL].shape[0]
-        n_new = n_old + len(rows)
-        for feature in FEATURES:
-            dataset = group[feature]
+        if fold not in self._features:
+            self._features[fold] = self._create_fold(fold)
+            self._rows[fold] = []
+        stored = self._rows[fold]
+        n_old, n_new = len(stored), len(stored) + len(rows)
+        for feature, dataset in self._features[fold].items():
             dataset.resize(n_new, axis=0)
             dataset[n_old:n_new] = features[feature]
-        group[LABEL].resize(n_new, axis=0)
-        group[LABEL][n_old:n_new] = [row["classID"] for row in rows]
-        for column, kind in STORED_METADATA_COLUMNS.items():
-            dataset = group[METADATA][column]
-            dataset.resize(n_new, axis=0)
-            dataset[n_old:n_new] = _as_column([row[column] for row in rows], kind)
+        stored.extend(rows)
 
     def finish(self, rejected: list, n_source_clips: int):
-        """Write the rejected-clip table and close the file."""
+        """Write the labels, metadata and rejected-clip table, and close the file."""
+        for fold, rows in self._rows.items():
+            group = self.file[_fold_group(fold)]
+            group.create_dataset(LABEL, data=np.array([row["classID"] for row in rows], dtype=np.int64), chunks=True, maxshape=(None,))
+            meta = group.create_group(METADATA)
+            for column, kind in STORED_METADATA_COLUMNS.items():
+                dtype = _STRING if kind is str else kind
+                values = _as_column([row[column] for row in rows], kind)
+                meta.create_dataset(column, data=values, dtype=dtype, chunks=True, maxshape=(None,))
         group = self.file.create_group(REJECTED)
         for column in REJECTED_COLUMNS:
             values = [str(r.get(column, "")) for r in rejected]

@@ -90,8 +90,10 @@ def _opened_source(spec: str, *, seed: int, n_jobs: int, progress: bool):
 
 
 def _build(args) -> int:
+    from ._malloc import keep_freed_memory
     from .build import build_store
 
+    keep_freed_memory()
     with _opened_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:
         summary = build_store(
             source, args.out, n_jobs=args.jobs, overwrite=args.overwrite, strict=args.strict,

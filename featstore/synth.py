@@ -62,7 +62,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.fft
-import scipy.signal
 import soundfile as sf
 from joblib import Parallel, delayed
 from tqdm import tqdm
@@ -464,6 +463,10 @@ def _impulses(n: int, sr: int, times, amps, kernel: np.ndarray) -> np.ndarray:
     np.add.at(train, idx[keep], np.asarray(amps, dtype=np.float32)[keep])
     if not keep.any():
         return train
+    # Imported here: scipy.signal takes longer to import than the rest of featstore,
+    # and only the generator needs it.
+    import scipy.signal
+
     return scipy.signal.oaconvolve(train, kernel[:n])[:n].astype(np.float32, copy=False)
 
 

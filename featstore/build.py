@@ -270,9 +270,12 @@ def build_store(
                 # Consumed by joblib's dispatcher: record here, fail in the main loop.
                 rejected.append(_rejection(ref.row, reason))
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # The store is written inside a private folder beside the target, as a file HDF5
+    # creates itself: a file created empty beforehand (mkstemp) and then opened with
+    # truncation makes ext4 write the whole store back to disk when it is closed,
+    # which cost 0.6 s of a 15 s build.
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    tmp = tmp_dir / out.name
     writer = None
     try:
         writer = StoreWriter(
@@ -297,16 +300,14 @@ def build_store(
                 bar.update(len(rejected) + sum(clips_per_fold.values()) - bar.n)
         _fail_if_strict(strict, rejected)
         writer.finish(rejected, n_source)
-        # mkstemp makes the file private (0600); give it the permissions of a normal new file.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out)
     except BaseException:
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        tmp_dir.rmdir()
     return BuildSummary(
         path=out,
         n_source_clips=n_source,

@@ -76,7 +76,7 @@ class StoreWriter:
 
     def __init__(self, path, config: FeatureConfig, *, class_names, source: str, versions: dict, created: str):
         self.config = config
-        self.file = h5py.File(path, "w")
+        self.file = h5py.File(path, "x")
         self._features = {}  # fold -> {feature: dataset}
         self._rows = {}  # fold -> metadata rows written so far
         attrs = self.file.attrs

@@ -1,4 +1,5 @@
 import io
+import os
 from pathlib import Path
 
 import h5py
@@ -189,3 +190,12 @@ def test_summary_reports_throughput(tiny_dataset, tmp_path):
     text = summary.format()
     assert "12 of 12 clips stored" in text and "clips/s" in text and "Skipped no clips" in text
     assert summary.clips_per_fold == {1: 4, 2: 4, 3: 4}
+
+
+def test_store_gets_the_permissions_of_a_normal_new_file(tiny_dataset, tmp_path):
+    out = tmp_path / "store.h5"
+    build_store(open_source(tiny_dataset), out, n_jobs=1, progress=False)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["store.h5"]

@@ -5,7 +5,8 @@
     python benchmarks/bench_build.py --quick                    # 300 synthetic clips
 
 Three ways of turning the same WAV files into 16 kHz 4 s log-mels and MFCC statistics
-are timed in one run, each in its own process (so its memory is its own):
+are timed in one run, each in its own process (so its memory is its own), each
+several times, taking turns (the tables give the median):
 
 * ``featstore build`` (parallel decoding over all cores, batched features, HDF5 write);
 * the loop a user would otherwise write: ``librosa.load(sr=16000)`` +
@@ -68,47 +69,60 @@ def warm_cache(paths):
         Path(p).read_bytes()
 
 
-def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, results_dir=None):
+def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, repeats: int = 3, results_dir=None):
     from featstore import FeatureStore
 
     paths = _files(root, None)
     n_clips = len(paths)
-    warm_cache(paths)
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
-        out = Path(tmp) / "store.h5"
-        ours = _common.run_measured(
-            [_common.python(), "-m", "featstore", "build", str(root), "--out", str(out), "--jobs", str(jobs), "--quiet"]
-        )
-        store = FeatureStore(out)
-        n_stored = len(store)
-        store_gb = out.stat().st_size / 1e9
-        problems = store.verify()
-    match = re.search(r"\(([\d.]+) clips/s\)", ours["output"])
-    if match is None:
-        raise RuntimeError(f"no throughput in the build's output:\n{ours['output']}")
-    inner = float(match.group(1))
-    rows.append({
-        "method": f"featstore build ({jobs if jobs > 0 else os.cpu_count()} threads)",
-        "clips": n_clips,
-        "seconds": ours["seconds"],
-        "clips_per_s": n_clips / ours["seconds"],
-        "peak_rss_mb": ours["peak_rss_largest_process_mb"],
-    })
-
     n_librosa = min(librosa_limit or n_clips, n_clips)
-    for n_jobs in (1, os.cpu_count()):
-        measured = _common.run_measured(
-            [_common.python(), __file__, "--librosa-loop", str(root), "--limit", str(n_librosa), "--jobs", str(n_jobs)]
-        )
-        rows.append({
-            "method": f"librosa per-clip loop ({n_jobs} process{'es' if n_jobs > 1 else ''})",
-            "clips": n_librosa,
-            "seconds": measured["seconds"],
-            "clips_per_s": n_librosa / measured["seconds"],
-            "peak_rss_mb": measured["peak_rss_largest_process_mb"],
-        })
+    warm_cache(paths)
+    n_cores = os.cpu_count()
+    methods = {
+        f"featstore build ({jobs if jobs > 0 else n_cores} threads)": n_clips,
+        "librosa per-clip loop (1 process)": n_librosa,
+        f"librosa per-clip loop ({n_cores} processes)": n_librosa,
+    }
+    runs = {method: [] for method in methods}
+    ours, serial, parallel = methods
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        # The contenders take turns, so that a slow spell of the machine
+        # hits all of them rather than one.
+        for repeat in range(repeats):
+            out = Path(tmp) / f"store-{repeat}.h5"
+            runs[ours].append(_common.run_measured(
+                [_common.python(), "-m", "featstore", "build", str(root), "--out", str(out), "--jobs", str(jobs), "--quiet"]
+            ))
+            if repeat == 0:
+                store = FeatureStore(out)
+                n_stored = len(store)
+                store_gb = out.stat().st_size / 1e9
+                problems = store.verify()
+            out.unlink()
+            for method, n_jobs in ((serial, 1), (parallel, n_cores)):
+                runs[method].append(_common.run_measured(
+                    [_common.python(), __file__, "--librosa-loop", str(root), "--limit", str(n_librosa), "--jobs", str(n_jobs)]
+                ))
+    summary = runs[ours][0]["output"].strip().replace(str(Path(tmp) / "store-0.h5"), "store.h5")
+    inner = []
+    for measured in runs[ours]:
+        match = re.search(r"\(([\d.]+) clips/s\)", measured["output"])
+        if match is None:
+            raise RuntimeError(f"no throughput in the build's output:\n{measured['output']}")
+        inner.append(float(match.group(1)))
 
+    rows = []
+    for method, n in methods.items():
+        seconds = [m["seconds"] for m in runs[method]]
+        median = float(np.median(seconds))
+        rows.append({
+            "method": method,
+            "clips": n,
+            "seconds": median,
+            "seconds_min_max": f"{min(seconds):.1f}-{max(seconds):.1f}",
+            "clips_per_s": n / median,
+            "peak_rss_mb": max(m["peak_rss_largest_process_mb"] for m in runs[method]),
+            "runs_seconds": seconds,
+        })
     ours_rate = rows[0]["clips_per_s"]
     for row in rows:
         row["featstore_speedup"] = ours_rate / row["clips_per_s"]
@@ -117,19 +131,23 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, results
         "n_stored": n_stored,
         "store_size_gb": store_gb,
         "verify_problems": problems,
-        "featstore_summary": ours["output"].strip().replace(str(out), out.name),
-        "featstore_clips_per_s_excluding_startup": inner,
+        "repeats": repeats,
+        "featstore_summary": summary,
+        "featstore_clips_per_s_excluding_startup": float(np.median(inner)),
         "speedup_vs_librosa_loop": ours_rate / rows[1]["clips_per_s"],
         "speedup_vs_parallel_librosa_loop": ours_rate / rows[2]["clips_per_s"],
         "librosa_clips_timed": n_librosa,
         "rows": rows,
     }
-    table = _common.markdown_table(rows, ["method", "clips", "seconds", "clips_per_s", "peak_rss_mb", "featstore_speedup"])
+    table = _common.markdown_table(
+        rows, ["method", "clips", "seconds", "seconds_min_max", "clips_per_s", "peak_rss_mb", "featstore_speedup"]
+    )
     note = (
         f"Dataset: **{label}**, {n_clips} clips ({n_stored} stored, store {store_gb:.2f} GB). "
-        f"Wall-clock times include process start-up; `featstore_speedup` is featstore's clips/s "
-        f"over the row's, measured in the same run. featstore's own summary: {inner:.0f} clips/s "
-        f"excluding start-up. Peak RSS is that of the largest single process."
+        f"Each method ran {repeats} time{'s' if repeats > 1 else ''}, taking turns; `seconds` is the median "
+        f"wall-clock time, process start-up included, and `featstore_speedup` is featstore's clips/s over "
+        f"the row's, from the medians. featstore's own summary: {payload['featstore_clips_per_s_excluding_startup']:.0f} "
+        f"clips/s excluding start-up (median). Peak RSS is that of the largest single process, highest of the runs."
     )
     folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(label)
     folder.mkdir(parents=True, exist_ok=True)
@@ -141,24 +159,19 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, results
 
 
 def _plot(rows, label, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _common.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
     names = [r["method"] for r in rows]
-    axes[0].barh(names, [r["clips_per_s"] for r in rows], color=["tab:green", "tab:gray", "tab:gray"])
+    colours = ["tab:green"] + ["tab:gray"] * (len(rows) - 1)
+    axes[0].barh(names, [r["clips_per_s"] for r in rows], color=colours)
     axes[0].set_xlabel("clips per second (higher is better)")
-    axes[1].barh(names, [r["peak_rss_mb"] for r in rows], color=["tab:green", "tab:gray", "tab:gray"])
+    axes[1].barh(names, [r["peak_rss_mb"] for r in rows], color=colours)
     axes[1].set_xlabel("peak RSS of the largest process, MB")
     axes[1].set_yticklabels([])
     for ax in axes:
         ax.invert_yaxis()
     fig.suptitle(f"Building features: {label}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def main(argv=None):
@@ -167,6 +180,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="300 synthetic clips (unless --source is given)")
     parser.add_argument("--jobs", type=int, default=-1)
     parser.add_argument("--librosa-limit", type=int, default=None, help="time the librosa loops on the first N clips only")
+    parser.add_argument("--repeats", type=int, default=None, help="runs of each method, taking turns (default: 3; 1 with --quick)")
     parser.add_argument("--label", help="dataset name for the tables (default: from the source)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--results-dir", help="write results here instead of benchmarks/results")
@@ -178,6 +192,7 @@ def main(argv=None):
         librosa_loop(Path(args.librosa_loop), args.limit, args.jobs)
         return 0
     source = args.source
+    repeats = args.repeats or (1 if args.quick else 3)
     if args.quick and source == parser.get_default("source"):
         source = "synthetic:300"
     if source.startswith("synthetic"):
@@ -185,11 +200,11 @@ def main(argv=None):
         started = time.perf_counter()
         with _common.synthetic_dataset(source, seed=args.seed) as root:
             print(f"generated {source} in {time.perf_counter() - started:.0f} s")
-            run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, results_dir=args.results_dir)
+            run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, repeats=repeats, results_dir=args.results_dir)
     else:
         root = Path(source)
         label = args.label or (_common.REAL_DEV_LABEL if root.resolve() == _common.REAL_DEV_DATA.resolve() else root.name)
-        run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, results_dir=args.results_dir)
+        run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, repeats=repeats, results_dir=args.results_dir)
     return 0
 
 

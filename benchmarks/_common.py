@@ -20,7 +20,10 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 README = BENCH_DIR / "README.md"
-REAL_DEV_DATA = BENCH_DIR.parent.parent / "shared" / "data" / "urbansound8k-dev"
+# The real clips used during development: UrbanSound8K's fold 1 (873 clips, copies at
+# 22.05 kHz) in the original layout. They are not part of the repository; point
+# URBANSOUND8K_FOLD1 at such a folder, or put it at data/urbansound8k-fold1.
+REAL_DEV_DATA = Path(os.environ.get("URBANSOUND8K_FOLD1", BENCH_DIR.parent / "data" / "urbansound8k-fold1"))
 REAL_DEV_LABEL = "real UrbanSound8K, fold 1 (22.05 kHz copies)"
 
 

@@ -244,6 +244,14 @@ def build_store(
     Returns
     -------
     BuildSummary
+
+    Notes
+    -----
+    ``python -m featstore build`` also tells glibc to keep freed buffers for reuse
+    instead of returning them to the system after every clip, which makes a build
+    about a sixth faster. That setting holds for the whole process, so this function
+    leaves it to its caller; a script can get the same with the environment variables
+    ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456``.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm

@@ -122,21 +122,21 @@ def _extractor(config: FeatureConfig):
 
 
 @contextlib.contextmanager
-def _compute_threads(torch_threads: int | None):
-    """Limit the thread pools of the numerical libraries for the duration of a build.
+def _one_thread_per_worker():
+    """Limit torch and numpy's BLAS to one thread each for the duration of a build.
 
-    numpy's BLAS (used for the mono mix-down) would otherwise start its own
-    threads, which spin between the many small calls of a build and take the
-    cores from the workers: limiting it to one thread doubled the build's speed.
-    ``torch_threads`` sets torch's intra-op threads too (None leaves them).
+    The workers already use every core; threads of their own would only compete
+    for them. numpy's BLAS threads (woken by the mono mix-down) spin between calls
+    and halved the build's speed. And a clip's features must not depend on the
+    number of workers: matrix products of some shapes round differently with one
+    torch thread than with two.
     """
     import torch
     from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()
     with threadpool_limits(limits=1, user_api="blas"):
-        if torch_threads is not None:
-            torch.set_num_threads(torch_threads)
+        torch.set_num_threads(1)
         try:
             yield
         finally:
@@ -294,10 +294,9 @@ def build_store(
         tasks = (delayed(_process_batch)(batch, config) for batch in _batches(valid_refs(), batch_size))
         # Threads, not processes: decoding (libsndfile), resampling and the features
         # (torch) release the GIL, so threads use every core without copying each
-        # clip's features between processes. One torch thread per worker thread
-        # keeps the cores from being oversubscribed.
+        # clip's features between processes.
         parallel = Parallel(n_jobs=n_workers, backend="threading", return_as="generator", pre_dispatch="2*n_jobs")
-        with _compute_threads(1 if n_workers > 1 else None), tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
+        with _one_thread_per_worker(), tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
             for features, rows, batch_rejected in parallel(tasks):
                 rejected.extend(batch_rejected)
                 _fail_if_strict(strict, rejected)

@@ -114,28 +114,9 @@ def _resampled_length(n_samples: int, orig_freq: int, new_freq: int) -> int:
 
 
 def prepare_waveform(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> torch.Tensor:
-    """Decoded samples ``(n_samples, n_channels)`` to the fixed-length mono clip ``(clip_samples,)``.
-
-    The result equals ``fix_length(resample(mono, sample_rate, config.sample_rate))``.
-    """
+    """Decoded samples ``(n_samples, n_channels)`` to the fixed-length mono clip ``(clip_samples,)``."""
     mono = torch.from_numpy(np.ascontiguousarray(to_mono(samples), dtype=np.float32))
-    sample_rate = int(sample_rate)
-    if sample_rate == config.sample_rate:
-        return fix_length(mono, config.clip_samples)
-    # A clip shorter than the clip length is zero-padded to the clip length at its
-    # own rate before resampling, so that every clip of one rate is resampled at one
-    # input length: the convolution torch builds for an input length is then
-    # reused, and a new length costs about four times the resampling itself.
-    # Resampling only turns the padding into filter tail past the clip's end, which
-    # is zeroed, so the result is the same.
-    padded_length = config.clip_samples * sample_rate // config.sample_rate
-    n_samples = mono.shape[-1]
-    if n_samples < padded_length:
-        valid = _resampled_length(n_samples, sample_rate, config.sample_rate)
-        mono = resample(torch.nn.functional.pad(mono, (0, padded_length - n_samples)), sample_rate, config.sample_rate)
-        mono[valid:] = 0.0
-    else:
-        mono = resample(mono, sample_rate, config.sample_rate)
+    mono = resample(mono, int(sample_rate), config.sample_rate)
     return fix_length(mono, config.clip_samples)
 
 

@@ -89,7 +89,11 @@ def test_stored_features_equal_direct_computation(tiny_dataset, tiny_store):
         wave = prepare_waveform(samples, sr, FeatureConfig()).numpy()
         np.testing.assert_allclose(waves[i], wave, atol=1e-6)
         logmel, mfcc_stats = extractor.transform(wave[None])
-        np.testing.assert_allclose(X[i], logmel[0], rtol=1e-4, atol=1e-3)
+        # More than 80 dB below a clip's peak (the range its MFCCs keep), the dB
+        # values are float32 rounding noise of the STFT: the build computes with one
+        # torch thread, this test with the default number, and they differ there.
+        in_range = logmel[0] > logmel[0].max() - 80
+        np.testing.assert_allclose(X[i][in_range], logmel[0][in_range], rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(stats[i], mfcc_stats[0], rtol=1e-4, atol=1e-3)
     assert (groups == 2).all()
     assert list(y) == list(meta["classID"])

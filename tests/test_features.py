@@ -135,9 +135,7 @@ def test_config_rejects_bad_values(kwargs, message):
 
 @pytest.mark.parametrize("sample_rate", [8000, 11025, 22050, 44100, 48000, 96000])
 @pytest.mark.parametrize("seconds", [0.01, 1.3, 3.999, 4.0, 4.5])
-def test_prepare_waveform_equals_resampling_the_clip_itself(seconds, sample_rate, rng):
-    # Short clips are padded before resampling (one input length per rate): that
-    # must not change a sample, including the zeros after the clip's end.
+def test_prepare_waveform_equals_resampling_then_fixing_the_length(seconds, sample_rate, rng):
     samples = rng.standard_normal((int(seconds * sample_rate), 1)).astype(np.float32)
     expected = fix_length(resample(torch.from_numpy(samples[:, 0]), sample_rate, 16000), 64000)
     torch.testing.assert_close(prepare_waveform(samples, sample_rate, FeatureConfig()), expected)

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import os
 import platform
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -314,7 +315,7 @@ def build_store(
         tmp.unlink(missing_ok=True)
         raise
     finally:
-        tmp_dir.rmdir()
+        shutil.rmtree(tmp_dir, ignore_errors=True)
     return BuildSummary(
         path=out,
         n_source_clips=n_source,

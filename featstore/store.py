@@ -78,7 +78,7 @@ class StoreWriter:
         self.config = config
         self.file = h5py.File(path, "x")
         self._features = {}  # fold -> {feature: dataset}
-        self._rows = {}  # fold -> metadata rows written so far
+        self._rows = {}  # fold -> metadata rows of the clips appended so far
         attrs = self.file.attrs
         attrs["format_version"] = FORMAT_VERSION
         attrs["class_names"] = json.dumps(list(class_names))

@@ -61,7 +61,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.fft
 import soundfile as sf
 from joblib import Parallel, delayed
 from tqdm import tqdm
@@ -404,6 +403,8 @@ def _noise(rng, n: int, sr: int, *, slope: float = 0.0, lo: float | None = None,
     by Butterworth-like high-pass ``lo`` and low-pass ``hi`` magnitude responses (Hz)."""
     if n == 0:
         return np.zeros(0, dtype=np.float32)
+    import scipy.fft  # here, not at the top: see _impulses
+
     m = scipy.fft.next_fast_len(max(n, 16), real=True)
     spectrum = scipy.fft.rfft(rng.standard_normal(m, dtype=np.float32))
     f = np.fft.rfftfreq(m, 1.0 / sr).astype(np.float32)
@@ -463,8 +464,8 @@ def _impulses(n: int, sr: int, times, amps, kernel: np.ndarray) -> np.ndarray:
     np.add.at(train, idx[keep], np.asarray(amps, dtype=np.float32)[keep])
     if not keep.any():
         return train
-    # Imported here: scipy.signal takes longer to import than the rest of featstore,
-    # and only the generator needs it.
+    # scipy's modules are imported where they are used: they take longer to import
+    # than the rest of featstore, and only the generator needs them.
     import scipy.signal
 
     return scipy.signal.oaconvolve(train, kernel[:n])[:n].astype(np.float32, copy=False)

@@ -357,11 +357,7 @@ def run(ds, args):
 
 
 def _plot(epoch_rows, cv_rows, label, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _common.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
     rows = epoch_rows[:2]
     names = ["(a) notebook\non the fly", "(b) store +\nMelCNNClassifier"]
@@ -381,9 +377,7 @@ def _plot(epoch_rows, cv_rows, label, path):
     axes[1].set_xlabel("minutes for a 10-fold cross-validation (log scale)")
     axes[1].legend(fontsize=8)
     fig.suptitle(f"Training speed: {label}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def main_parser():

@@ -121,9 +121,7 @@ def _plot_logmels(index, rows, logmels, title, path, ncols=3):
         ax.set_xlabel("frame")
         ax.set_ylabel("mel band")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path, dpi=100)
 
 
 def write_report(*, label, class_names, y_true, proba, metadata, logmels, history, results_dir=None,

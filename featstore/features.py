@@ -12,6 +12,7 @@ import torch
 import torchaudio
 
 from .config import FeatureConfig
+from .exceptions import ClipError
 
 __all__ = ["to_mono", "fix_length", "resample", "FeatureExtractor", "prepare_waveform"]
 
@@ -113,10 +114,31 @@ def _resampled_length(n_samples: int, orig_freq: int, new_freq: int) -> int:
     return int(torch.ceil(torch.as_tensor(new_freq // gcd * n_samples / (orig_freq // gcd))))
 
 
+MAX_RESAMPLING_KERNEL = 2**25
+"""Largest resampling kernel accepted, in values (128 MB of float32)."""
+
+
 def prepare_waveform(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> torch.Tensor:
-    """Decoded samples ``(n_samples, n_channels)`` to the fixed-length mono clip ``(clip_samples,)``."""
+    """Decoded samples ``(n_samples, n_channels)`` to the fixed-length mono clip ``(clip_samples,)``.
+
+    Raises
+    ------
+    ClipError
+        If the sample rate shares so small a common factor with ``config.sample_rate``
+        that torchaudio's resampling kernel would not fit in memory (44101 Hz to
+        16 kHz needs about 700 million values; the usual rates need under a million).
+    """
+    sample_rate = int(sample_rate)
+    gcd = math.gcd(sample_rate, config.sample_rate)
+    kernel_size = (sample_rate // gcd) * (config.sample_rate // gcd)  # phases x taps, roughly
+    if kernel_size > MAX_RESAMPLING_KERNEL:
+        raise ClipError(
+            f"unsupported sample rate {sample_rate} Hz: resampling it to {config.sample_rate} Hz would need a "
+            f"filter of about {kernel_size / 1e6:.0f} million values. Convert the file to a standard rate "
+            f"(e.g. 44100 or 48000 Hz)."
+        )
     mono = torch.from_numpy(np.ascontiguousarray(to_mono(samples), dtype=np.float32))
-    mono = resample(mono, int(sample_rate), config.sample_rate)
+    mono = resample(mono, sample_rate, config.sample_rate)
     return fix_length(mono, config.clip_samples)
 
 

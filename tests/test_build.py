@@ -36,6 +36,8 @@ BAD_CLIPS = [
     ({"name": "zero.wav", "fold": 3, "classID": 4, "raw": _wav_bytes(np.zeros((0, 2), np.float32))}, "zero-length"),
     ({"name": "nan.wav", "fold": 3, "classID": 5,
       "raw": _wav_bytes(np.full((100, 1), np.nan, np.float32), subtype="FLOAT")}, "NaN or infinite"),
+    ({"name": "oddrate.wav", "fold": 3, "classID": 8,
+      "samples": tone(seconds=0.2, sample_rate=44101), "sample_rate": 44101}, "unsupported sample rate 44101 Hz"),
     ({"name": "badfold.wav", "fold": 11, "classID": 6,
       "samples": tone(seconds=0.5, sample_rate=16000), "sample_rate": 16000}, "fold 11 is not one of"),
     ({"name": "badclass.wav", "fold": 1, "classID": 12,

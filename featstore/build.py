@@ -145,13 +145,17 @@ def _one_thread_per_worker():
 
 
 def _process_batch(refs, config: FeatureConfig):
-    """Decode and featurise a batch of clips (runs in a worker thread)."""
+    """Decode and featurise a batch of clips (runs in a worker thread).
+
+    The clips come back grouped by fold (in source order within a fold), so that
+    the writer stores each fold's part of the batch as a slice, without a copy.
+    """
     import torch
 
     from .features import prepare_waveform
 
     waveforms, rows, rejected = [], [], []
-    for ref in refs:
+    for ref in sorted(refs, key=lambda ref: int(ref.row["fold"])):
         try:
             samples, sample_rate = read_audio(ref.audio)
             waveform = prepare_waveform(samples, sample_rate, config)
@@ -182,6 +186,15 @@ def _process_batch(refs, config: FeatureConfig):
         rows = [r for r, ok in zip(rows, finite) if ok]
         features = {k: v[finite] for k, v in features.items()}
     return features, rows, rejected
+
+
+def _fold_slices(rows):
+    """``(fold, slice)`` for each run of consecutive rows of one fold."""
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or int(rows[i]["fold"]) != int(rows[start]["fold"]):
+            yield int(rows[start]["fold"]), slice(start, i)
+            start = i
 
 
 def _batches(iterable, size):
@@ -301,10 +314,9 @@ def build_store(
             for features, rows, batch_rejected in parallel(tasks):
                 rejected.extend(batch_rejected)
                 _fail_if_strict(strict, rejected)
-                for fold in sorted({int(r["fold"]) for r in rows}):
-                    keep = [i for i, r in enumerate(rows) if int(r["fold"]) == fold]
-                    writer.append(fold, {k: features[k][keep] for k in FEATURES}, [rows[i] for i in keep])
-                    clips_per_fold[fold] += len(keep)
+                for fold, part in _fold_slices(rows):
+                    writer.append(fold, {k: features[k][part] for k in FEATURES}, rows[part])
+                    clips_per_fold[fold] += part.stop - part.start
                 bar.update(len(rejected) + sum(clips_per_fold.values()) - bar.n)
         _fail_if_strict(strict, rejected)
         writer.finish(rejected, n_source)

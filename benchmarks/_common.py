@@ -94,14 +94,20 @@ def run_measured(cmd: list, *, poll_seconds: float = 0.05) -> dict:
     }
 
 
+def results_folder(dataset_label: str, results_dir=None) -> Path:
+    """``results/<dataset>/`` (or ``results_dir/<dataset>/``), created if missing."""
+    folder = Path(results_dir or RESULTS_DIR) / dataset_slug(dataset_label)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def write_results(name: str, dataset_label: str, payload: dict, table_md: str, *, results_dir=None) -> Path:
     """Write ``<name>.json`` and ``<name>.md`` under results/<dataset>/ and refresh the README section.
 
     With ``results_dir`` (e.g. a test's temporary folder) everything, README included
     (``results_dir/README.md``), goes there instead of the committed results.
     """
-    folder = Path(results_dir or RESULTS_DIR) / dataset_slug(dataset_label)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = results_folder(dataset_label, results_dir)
     payload = {"benchmark": name, "dataset": dataset_label, "machine": machine(), **payload}
     (folder / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     (folder / f"{name}.md").write_text(table_md.rstrip() + "\n")

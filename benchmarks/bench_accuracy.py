@@ -380,8 +380,7 @@ def run_notebook_protocol(ds: Dataset, args, results_dir):
                "n_train": int(train_part.sum()), "n_train_cnn": int(cnn_train.sum()), "n_valid": int(cnn_valid.sum()),
                "n_test": int(test_part.sum()), "epochs": args.epochs, "seed": args.seed, "rows": rows,
                "details": details}
-    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _common.results_folder(ds.label, results_dir)
     _plot_scores(rows, f"Notebook protocol (test fold {test_fold}): {ds.label}",
                  folder / f"{result_name(args, 'notebook')}.png")
     _plot_per_class(per_class_rows, [r["model"] for r in rows], ds.label,
@@ -458,8 +457,7 @@ def run_official_protocol(ds: Dataset, args, results_dir):
     md = f"{note}\n\n{table}\n\nAccuracy per test fold:\n\n{fold_table}"
     payload = {"protocol": "official LeaveOneGroupOut", "reduction": reduction, "n_clips": len(X),
                "epochs": args.epochs, "seed": args.seed, "rows": rows, "per_fold": details}
-    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _common.results_folder(ds.label, results_dir)
     _plot_folds(fold_rows, ds.label, folder / f"{result_name(args, 'official')}.png")
     _common.write_results(result_name(args, "official"), ds.label, payload, md, results_dir=results_dir)
     print(md)
@@ -520,8 +518,7 @@ def run_grid(ds: Dataset, args, results_dir):
                "cv_results": {k: (v.tolist() if hasattr(v, "tolist") else list(v))
                               for k, v in search.cv_results_.items() if k != "params"},
                "cv_params": [{k: v for k, v in p.items()} for p in search.cv_results_["params"]]}
-    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _common.results_folder(ds.label, results_dir)
     _plot_grid(cv_rows, ds.label, folder / f"{result_name(args, 'grid')}.png")
     _common.write_results(result_name(args, "grid"), ds.label, payload, md, results_dir=results_dir)
     print(md)
@@ -600,8 +597,7 @@ def run_grouped(ds: Dataset, args, results_dir, *, n_splits=5):
     payload = {"protocol": f"GroupKFold({n_splits}) by fsID", "reduction": reduction, "n_clips": len(X),
                "epochs": args.epochs, "seed": args.seed, "rows": rows, "per_split": per_split,
                "per_split_macro_f1": macro}
-    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _common.results_folder(ds.label, results_dir)
     _plot_grouped(rows, ds.label, folder / f"{result_name(args, 'grouped')}.png")
     _common.write_results(result_name(args, "grouped"), ds.label, payload, md, results_dir=results_dir)
     print(md)

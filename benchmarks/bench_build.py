@@ -149,8 +149,7 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, repeats
         f"the row's, from the medians. featstore's own summary: {payload['featstore_clips_per_s_excluding_startup']:.0f} "
         f"clips/s excluding start-up (median). Peak RSS is that of the largest single process, highest of the runs."
     )
-    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(label)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _common.results_folder(label, results_dir)
     _plot(rows, label, folder / "bench_build.png")
     _common.write_results("bench_build", label, payload, note + "\n\n" + table, results_dir=results_dir)
     print(note)

@@ -348,8 +348,7 @@ def run(ds, args):
                "rows": cv_rows, "extrapolated_speedup": cv_speedup, "measured_small_speedup": cv_a / cv_b},
         "goals": goals,
     }
-    folder = Path(args.results_dir or _common.RESULTS_DIR) / _common.dataset_slug(ds.label)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _common.results_folder(ds.label, args.results_dir)
     _plot(epoch_rows, cv_rows, ds.label, folder / f"{NAME}.png")
     _common.write_results(NAME, ds.label, payload, md, results_dir=args.results_dir)
     print(md)

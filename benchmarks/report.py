@@ -150,8 +150,7 @@ def write_report(*, label, class_names, y_true, proba, metadata, logmels, histor
     y_true = np.asarray(y_true)
     y_pred = proba.argmax(1)
     confidence = proba.max(1)
-    folder = Path(results_dir or _common.RESULTS_DIR) / _common.dataset_slug(label)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _common.results_folder(label, results_dir)
 
     s = bench_accuracy.scores(y_true, y_pred, class_names)
     cm = confusion_matrix(y_true, y_pred, labels=list(range(len(class_names))))

@@ -18,10 +18,10 @@ from featstore.exceptions import FeatstoreError, StoreExistsError
 from featstore.synth import (
     DEFAULT_N_CLIPS,
     FORMAT_COLUMNS,
-    _wav_bytes,
     make_synthetic_dataset,
     plan_synthetic_metadata,
 )
+from featstore.synth.render import wav_bytes
 from featstore.urbansound8k import (
     AUDIO_DIR,
     CLASS_NAMES,
@@ -305,7 +305,7 @@ def test_invalid_arguments_write_nothing(kwargs, match, tmp_path):
 
 def test_float_wav_bytes_carry_no_timestamp():
     """libsndfile stamps float WAVs with the time of writing; that would break determinism."""
-    raw = _wav_bytes(np.full((100, 2), 0.25, dtype=np.float32), 44100, "FLOAT")
+    raw = wav_bytes(np.full((100, 2), 0.25, dtype=np.float32), 44100, "FLOAT")
     pos = raw.index(b"PEAK")
     assert raw[pos + 12 : pos + 16] == bytes(4)
     samples, _ = sf.read(io.BytesIO(raw), dtype="float32")

@@ -6,10 +6,32 @@ import sys
 import tempfile
 from contextlib import contextmanager
 
-from .exceptions import FeatstoreError, SourceError
+from ._validation import check_n_jobs, check_seed
+from .exceptions import FeatstoreError, InvalidParameterError, SourceError
 from .sources import DEFAULT_HUB_ID
 from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
 from .urbansound8k import N_CLASSES
+
+
+def _checked_int(check, flag: str):
+    """An argparse ``type``: an int that ``check`` accepts, else a usage error naming ``flag``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        try:
+            return check(value, flag)
+        except InvalidParameterError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{flag} ")) from None
+
+    return parse
+
+
+JOBS = _checked_int(check_n_jobs, "--jobs")
+SEED = _checked_int(check_seed, "--seed")
+JOBS_HELP = "workers: -1 for one per core (default), or a positive count"
 
 
 def main_parser() -> argparse.ArgumentParser:
@@ -28,10 +50,10 @@ def main_parser() -> argparse.ArgumentParser:
         ),
     )
     build.add_argument("--out", required=True, help="the store to write, e.g. urbansound8k.h5")
-    build.add_argument("--jobs", type=int, default=-1, help="decoding threads (-1: one per core; default)")
+    build.add_argument("--jobs", type=JOBS, default=-1, help=f"decoding {JOBS_HELP}")
     build.add_argument("--overwrite", action="store_true", help="replace an existing store")
     build.add_argument("--strict", action="store_true", help="fail on any rejected clip instead of skipping it")
-    build.add_argument("--seed", type=int, default=0, help="seed of the synthetic source (default: 0)")
+    build.add_argument("--seed", type=SEED, default=0, help="seed of the synthetic source (default: 0)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
 
     info = commands.add_parser("info", help="counts per fold and class, configuration")
@@ -45,8 +67,8 @@ def main_parser() -> argparse.ArgumentParser:
     size = synth.add_mutually_exclusive_group()
     size.add_argument("--n-clips", type=int, help=f"number of clips (default: {SYNTHETIC_DEFAULT_CLIPS})")
     size.add_argument("--full", action="store_true", help="the real per-fold and per-class counts (8,732 clips)")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--jobs", type=int, default=-1)
+    synth.add_argument("--seed", type=SEED, default=0, help="a non-negative int (default: 0)")
+    synth.add_argument("--jobs", type=JOBS, default=-1, help=f"rendering {JOBS_HELP}")
     synth.add_argument("--overwrite", action="store_true", help="write into an existing non-empty folder")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser

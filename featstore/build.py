@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import check_n_jobs, check_positive_int
 from .audio import read_audio
 from .config import FeatureConfig
-from .exceptions import BuildError, ClipError, StoreExistsError
+from .exceptions import BuildError, ClipError, InvalidParameterError, StoreExistsError
 from .store import FEATURES, StoreWriter
 from .urbansound8k import CLASS_NAMES, FOLDS
 
@@ -245,7 +246,8 @@ def build_store(
     config : FeatureConfig, optional
         Feature parameters; the defaults reproduce the reference notebook.
     n_jobs : int, default=-1
-        Worker threads for decoding (joblib convention: -1 uses every core).
+        Worker threads for decoding, joblib's convention: -1 for one per core, or a
+        positive count; 0 is an error.
     batch_size : int, default=16
         Clips per worker task; the features of a task are computed as one batch.
     overwrite : bool, default=False
@@ -271,6 +273,9 @@ def build_store(
     from tqdm.auto import tqdm
 
     config = FeatureConfig() if config is None else config
+    if not isinstance(config, FeatureConfig):
+        raise InvalidParameterError(f"config must be a FeatureConfig, got {config!r}.")
+    n_jobs, batch_size = check_n_jobs(n_jobs), check_positive_int(batch_size, "batch_size")
     out = Path(out)
     if out.exists() and not overwrite:
         raise StoreExistsError(f"{out} already exists. Pass overwrite=True (--overwrite) to replace it, or choose another path.")
@@ -350,6 +355,4 @@ def _fail_if_strict(strict: bool, rejected: list):
 def _effective_jobs(n_jobs: int) -> int:
     from joblib import cpu_count
 
-    if n_jobs is None or n_jobs == 0:
-        return 1
     return n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)

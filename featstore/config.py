@@ -4,7 +4,7 @@ import dataclasses
 import json
 import math
 
-from .exceptions import StoreConfigError
+from .exceptions import InvalidParameterError, StoreConfigError
 
 __all__ = ["FeatureConfig"]
 
@@ -40,6 +40,12 @@ class FeatureConfig:
     mfcc_top_db : float, default=80.0
         Dynamic range the MFCC's dB mel spectrogram is clipped to (torchaudio's
         ``MFCC`` default). The stored log-mel is not clipped.
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``ValueError`` that lists every invalid field, e.g. ``n_mels=0`` or
+        ``f_max`` above half the sample rate.
     """
 
     sample_rate: int = 16000
@@ -70,7 +76,7 @@ class FeatureConfig:
                 f"f_max={self.f_max!r}, sample_rate={self.sample_rate!r}"
             )
         if problems:
-            raise ValueError("Invalid FeatureConfig: " + "; ".join(problems) + ".")
+            raise InvalidParameterError("Invalid FeatureConfig: " + "; ".join(problems) + ".")
 
     @property
     def clip_samples(self) -> int:

@@ -5,6 +5,14 @@ class FeatstoreError(Exception):
     """Base class of every error featstore raises on purpose."""
 
 
+class InvalidParameterError(FeatstoreError, ValueError):
+    """An argument has the wrong type or is out of its range (``n_jobs=0``, ``seed=-1``, ...)."""
+
+
+class OutputError(FeatstoreError, OSError):
+    """An output cannot be written where asked: a read-only folder, a file where a folder should be."""
+
+
 class SourceError(FeatstoreError, ValueError):
     """A dataset source cannot be found, reached or understood."""
 

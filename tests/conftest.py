@@ -1,5 +1,6 @@
 """Shared fixtures: a seeded rng and tiny datasets in the real UrbanSound8K layout."""
 
+import errno
 import os
 import tempfile
 
@@ -22,6 +23,29 @@ from featstore.urbansound8k import CLASS_NAMES, METADATA_COLUMNS  # noqa: E402
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def read_only_folder(tmp_path, monkeypatch):
+    """A folder in which nothing can be created (mode 555).
+
+    Permissions do not stop root, so when the tests run as root ``os.mkdir`` is
+    also made to refuse, with the error the kernel gives everyone else.
+    """
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.geteuid() == 0:
+        real_mkdir = os.mkdir
+
+        def mkdir(path, *args, **kwargs):
+            if folder in Path(os.path.abspath(path)).parents:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+            return real_mkdir(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "mkdir", mkdir)
+    yield folder
+    folder.chmod(0o755)
 
 
 def tone(*, seconds, sample_rate, channels=1, freq=440.0, amplitude=0.3):

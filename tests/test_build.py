@@ -9,6 +9,7 @@ import soundfile as sf
 
 from featstore import (
     BuildError,
+    InvalidParameterError,
     FeatureConfig,
     FeatureStore,
     StoreExistsError,
@@ -140,6 +141,22 @@ def test_strict_fails_and_leaves_no_store(messy_dataset, tmp_path):
     out = tmp_path / "strict.h5"
     with pytest.raises(BuildError, match="was rejected"):
         build_store(open_source(messy_dataset), out, n_jobs=1, strict=True, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_jobs": 0}, "n_jobs must be a non-zero int: -1 for one worker per core"),
+        ({"n_jobs": 1.5}, "n_jobs must be a non-zero int"),
+        ({"batch_size": 0}, "batch_size must be a positive int"),
+        ({"config": {"n_mels": 64}}, "config must be a FeatureConfig"),
+    ],
+    ids=["zero-jobs", "float-jobs", "zero-batch", "config-dict"],
+)
+def test_invalid_arguments_write_nothing(tiny_dataset, tmp_path, kwargs, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        build_store(open_source(tiny_dataset), tmp_path / "s.h5", progress=False, **kwargs)
     assert list(tmp_path.iterdir()) == []
 
 

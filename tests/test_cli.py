@@ -17,10 +17,13 @@ from featstore.__main__ import main, main_parser, parse_synthetic
         (["build", "synthetic:50", "--out", "s.h5", "--seed", "3"], {"source": "synthetic:50", "seed": 3}),
         (["synth", "out", "--full"], {"out": "out", "full": True, "n_clips": None}),
         (["synth", "out", "--n-clips", "20", "--seed", "1"], {"n_clips": 20, "full": False, "seed": 1}),
+        (["synth", "out", "--jobs", "-1"], {"jobs": -1}),
+        (["synth", "out", "--jobs", "3"], {"jobs": 3}),
         (["info", "s.h5"], {"path": "s.h5"}),
         (["verify", "s.h5"], {"path": "s.h5"}),
     ],
-    ids=["build-default-source", "build-all-flags", "build-synthetic", "synth-full", "synth-n", "info", "verify"],
+    ids=["build-default-source", "build-all-flags", "build-synthetic", "synth-full", "synth-n", "synth-all-cores",
+         "synth-three-jobs", "info", "verify"],
 )
 def test_parser(argv, expected):
     args = vars(main_parser().parse_args(argv))
@@ -37,6 +40,29 @@ def test_parser_errors(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["synth", "out", "--seed", "-1"], "argument --seed: must be a non-negative int, got -1"),
+        (["synth", "out", "--jobs", "0"], "argument --jobs: must be a non-zero int: -1 for one worker per core"),
+        (["build", "synthetic", "--out", "s.h5", "--jobs", "0"], "argument --jobs: must be a non-zero int"),
+        (["build", "data", "--out", "s.h5", "--jobs", "0"], "argument --jobs: must be a non-zero int"),
+        (["build", "synthetic", "--out", "s.h5", "--seed", "-3"], "argument --seed: must be a non-negative int"),
+        (["synth", "out", "--jobs", "two"], "argument --jobs: expected an integer, got 'two'"),
+    ],
+    ids=["synth-negative-seed", "synth-zero-jobs", "build-synthetic-zero-jobs", "build-folder-zero-jobs",
+         "build-negative-seed", "synth-jobs-not-a-number"],
+)
+def test_bad_values_are_usage_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from sklearn.model_selection import LeaveOneGroupOut, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from featstore.exceptions import FeatstoreError, StoreExistsError
+from featstore.exceptions import FeatstoreError, InvalidParameterError, OutputError, StoreExistsError
 from featstore.synth import (
     DEFAULT_N_CLIPS,
     FORMAT_COLUMNS,
@@ -248,6 +248,20 @@ def test_refuses_a_file(tmp_path):
         make_synthetic_dataset(target, n_clips=10, overwrite=True, progress=False)
 
 
+def test_refuses_a_path_through_a_file(tmp_path):
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(OutputError, match="Cannot write the synthetic data set into .*file/data"):
+        make_synthetic_dataset(tmp_path / "file" / "data", n_clips=10, progress=False)
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_read_only_folder_is_a_clear_error(read_only_folder):
+    with pytest.raises(OutputError, match="Permission denied") as error:
+        make_synthetic_dataset(read_only_folder / "data", n_clips=10, progress=False)
+    assert isinstance(error.value, OSError)
+    assert list(read_only_folder.iterdir()) == []
+
+
 def test_writes_into_an_empty_folder(tmp_path):
     root = make_synthetic_dataset(tmp_path, n_clips=10, progress=False)
     assert root == tmp_path
@@ -283,7 +297,7 @@ def test_overwrite_replaces_the_data_set_only(tmp_path):
     ],
 )
 def test_invalid_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         plan_synthetic_metadata(**kwargs)
 
 
@@ -298,7 +312,7 @@ def test_invalid_arguments(kwargs, match):
     ],
 )
 def test_invalid_arguments_write_nothing(kwargs, match, tmp_path):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         make_synthetic_dataset(tmp_path / "out", **{"n_clips": 10, "progress": False, **kwargs})
     assert not (tmp_path / "out").exists()
 

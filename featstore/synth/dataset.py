@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from ..exceptions import StoreExistsError
+from .._validation import check_bool, check_n_jobs
+from ..exceptions import OutputError, StoreExistsError
 from ..urbansound8k import AUDIO_DIR, FOLDS, METADATA_COLUMNS, METADATA_CSV
-from .plan import _is_int, plan_synthetic_metadata
+from .plan import plan_synthetic_metadata
 from .render import render_recording
 
 __all__ = ["make_synthetic_dataset"]
@@ -47,21 +47,27 @@ def _prepare_folder(root: Path, overwrite: bool) -> None:
         raise StoreExistsError(
             f"{root} exists and is not a folder. Pick another folder for the synthetic data set."
         )
-    if root.is_dir() and any(root.iterdir()):
-        if not overwrite:
-            raise StoreExistsError(
-                f"{root} already exists and is not empty. Pass overwrite=True "
-                f"(--overwrite on the command line) to replace the synthetic data set in it, "
-                f"or pick another folder."
-            )
-        # Old metadata first: an interrupted run then has no CSV and is recognisable.
-        (root / METADATA_CSV).unlink(missing_ok=True)
+    if root.is_dir() and any(root.iterdir()) and not overwrite:
+        raise StoreExistsError(
+            f"{root} already exists and is not empty. Pass overwrite=True "
+            f"(--overwrite on the command line) to replace the synthetic data set in it, "
+            f"or pick another folder."
+        )
+    try:
+        if overwrite:
+            # Old metadata first: an interrupted run then has no CSV and is recognisable.
+            (root / METADATA_CSV).unlink(missing_ok=True)
+            for fold in FOLDS:
+                for old in (root / AUDIO_DIR / f"fold{fold}").glob("*.wav"):
+                    old.unlink()
+        (root / METADATA_CSV).parent.mkdir(parents=True, exist_ok=True)
         for fold in FOLDS:
-            for old in (root / AUDIO_DIR / f"fold{fold}").glob("*.wav"):
-                old.unlink()
-    (root / METADATA_CSV).parent.mkdir(parents=True, exist_ok=True)
-    for fold in FOLDS:
-        (root / AUDIO_DIR / f"fold{fold}").mkdir(parents=True, exist_ok=True)
+            (root / AUDIO_DIR / f"fold{fold}").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot write the synthetic data set into {root}: {exc.strerror or exc} ({exc.filename}). "
+            f"Pick a folder you can write to."
+        ) from exc
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -112,7 +118,8 @@ def make_synthetic_dataset(
         its ``audio/fold1`` ... ``fold10`` folders are deleted first; nothing else is
         touched.
     n_jobs : int, default=1
-        Worker processes (joblib semantics: -1 means all cores).
+        Worker processes, joblib's convention: -1 for one per core, or a positive
+        count; 0 is an error.
     progress : bool, default=True
         Show a progress bar (tqdm, on stderr).
 
@@ -126,23 +133,22 @@ def make_synthetic_dataset(
     ------
     StoreExistsError
         If ``out_dir`` is a file, or a non-empty folder and ``overwrite`` is False.
-    ValueError
-        If an argument is invalid (see :func:`plan_synthetic_metadata`),
-        ``n_jobs`` is not a non-zero int, or ``overwrite`` or ``progress`` is not
-        a bool.
+    OutputError
+        If the folders cannot be created (a read-only folder, a file on the path).
+    InvalidParameterError
+        A ``ValueError``: if an argument is invalid (see
+        :func:`plan_synthetic_metadata`), ``n_jobs`` is not a non-zero int, or
+        ``overwrite`` or ``progress`` is not a bool.
 
     See Also
     --------
     plan_synthetic_metadata : The rows and formats, without writing audio.
     """
     plan = plan_synthetic_metadata(n_clips=n_clips, full=full, seed=seed)
-    if not _is_int(n_jobs) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a non-zero int (-1 for all cores), got {n_jobs!r}.")
-    for name, value in (("overwrite", overwrite), ("progress", progress)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False, got {value!r}.")
+    n_jobs = check_n_jobs(n_jobs)
+    overwrite, progress = check_bool(overwrite, "overwrite"), check_bool(progress, "progress")
     root = Path(out_dir)
-    _prepare_folder(root, bool(overwrite))
+    _prepare_folder(root, overwrite)
 
     jobs = _jobs(plan, int(seed))
     audio_root = str(root / AUDIO_DIR)

@@ -7,11 +7,12 @@ and the audio format of each clip from the seed, without rendering any audio.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import pandas as pd
 
+from .._validation import check_bool, check_seed, is_int
+from ..exceptions import InvalidParameterError
 from ..urbansound8k import (
     CLASS_NAMES,
     CLIPS_PER_FOLD_AND_CLASS,
@@ -74,36 +75,24 @@ SHORT_CLIP_MEAN_SECONDS = (2.31, 1.07, 2.41, 1.38, 1.68, 2.36, 1.54, 2.03, 1.4, 
 _PLAN_STREAM = 0
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _check_size(n_clips, full) -> int | None:
     """Return the number of clips asked for, or None for the full-size set."""
-    if not isinstance(full, (bool, np.bool_)):
-        raise ValueError(f"full must be True or False, got {full!r}.")
-    if full:
+    if check_bool(full, "full"):
         if n_clips is not None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"Pass either n_clips or full=True, not both (got n_clips={n_clips!r} "
                 f"and full=True): full=True always writes the real 8,732 clips."
             )
         return None
     if n_clips is None:
         return DEFAULT_N_CLIPS
-    if not _is_int(n_clips) or n_clips < N_CLASSES:
-        raise ValueError(
+    if not is_int(n_clips) or n_clips < N_CLASSES:
+        raise InvalidParameterError(
             f"n_clips must be an int of at least {N_CLASSES} (one clip per class), "
             f"got {n_clips!r}. Pass e.g. n_clips=100 for every class in every fold, "
             f"or full=True for the real 8,732 clips."
         )
     return int(n_clips)
-
-
-def _check_seed(seed) -> int:
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
-    return int(seed)
 
 
 def _clip_counts(n_clips: int | None) -> np.ndarray:
@@ -242,12 +231,12 @@ def plan_synthetic_metadata(*, n_clips: int | None = None, full: bool = False, s
 
     Raises
     ------
-    ValueError
-        If ``n_clips`` is not an int >= 10, both ``n_clips`` and ``full=True`` are
+    InvalidParameterError
+        A ``ValueError``: if ``n_clips`` is not an int >= 10, both ``n_clips`` and ``full=True`` are
         given, or ``seed`` is not a non-negative int.
     """
     size = _check_size(n_clips, full)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_PLAN_STREAM,)))
     counts = _clip_counts(size)
 

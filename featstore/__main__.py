@@ -134,7 +134,7 @@ def _info(args) -> int:
     print(f"{store.path}: {len(store)} clips in folds {list(store.folds)}, from {store.source}, built {store.created}")
     print(f"feature config: {store.config.to_json()}")
     print(f"feature shapes: {store.config.feature_shapes}")
-    print(counts.to_string())
+    print(counts.to_string() if len(counts) else "no clips stored")
     rejected = store.rejected()
     print(f"rejected at build: {len(rejected)}")
     if len(rejected):

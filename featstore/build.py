@@ -1,7 +1,8 @@
 """Building a feature store: decode every clip once, in parallel, and write it.
 
 Worker threads (joblib) decode, mix down, resample, pad or crop and compute the
-features of a batch of clips; the main thread validates metadata and writes. The
+features of a batch of clips; the main thread writes. (Each source checks its
+metadata when it is opened, before any decoding.) The
 store is written to a temporary file beside the target and renamed into place
 when complete, so an interrupted build never leaves a half-written store.
 """
@@ -23,9 +24,10 @@ import numpy as np
 from ._validation import check_n_jobs, check_positive_int
 from .audio import read_audio
 from .config import FeatureConfig
-from .exceptions import BuildError, ClipError, InvalidParameterError, StoreExistsError
+from .exceptions import BuildError, ClipError, InvalidParameterError, OutputError, StoreExistsError
+from .metadata import rejection
 from .store import FEATURES, StoreWriter
-from .urbansound8k import CLASS_NAMES, FOLDS
+from .urbansound8k import CLASS_NAMES
 
 __all__ = ["build_store", "BuildSummary"]
 
@@ -70,8 +72,7 @@ class BuildSummary:
         ]
         if self.rejected:
             lines.append(f"Skipped {len(self.rejected)} clips:")
-            reasons = Counter(_reason_kind(r["reason"]) for r in self.rejected)
-            lines += [f"  {n} x {kind}" for kind, n in reasons.most_common()]
+            lines += [f"  {n} x {kind}" for kind, n in _reason_counts(self.rejected)]
             for r in self.rejected[:20]:
                 lines.append(f"    fold {r['fold']} {r['slice_file_name']}: {r['reason']}")
             if len(self.rejected) > 20:
@@ -81,34 +82,9 @@ class BuildSummary:
         return "\n".join(lines)
 
 
-def _reason_kind(reason: str) -> str:
-    return reason.split(":")[0].split(" (")[0]
-
-
-def _validate_row(row) -> str | None:
-    """The reason a metadata row cannot be used, or None."""
-    try:
-        fold = int(row["fold"])
-        class_id = int(row["classID"])
-    except (TypeError, ValueError):
-        return f"invalid metadata: fold {row.get('fold')!r} and classID {row.get('classID')!r} must be integers"
-    if fold not in FOLDS:
-        return f"invalid metadata: fold {fold} is not one of 1..{len(FOLDS)}"
-    if not 0 <= class_id < len(CLASS_NAMES):
-        return f"invalid metadata: classID {class_id} is not one of 0..{len(CLASS_NAMES) - 1}"
-    name = row.get("class")
-    if name is not None and name != CLASS_NAMES[class_id]:
-        return f"invalid metadata: class {name!r} does not match classID {class_id} ({CLASS_NAMES[class_id]})"
-    return None
-
-
-def _rejection(row, reason: str) -> dict:
-    return {
-        "slice_file_name": str(row.get("slice_file_name")),
-        "fold": row.get("fold"),
-        "classID": row.get("classID"),
-        "reason": reason,
-    }
+def _reason_counts(rejected: list) -> list:
+    """``[(kind, count)]`` of the rejection reasons, most common first ("file not found", ...)."""
+    return Counter(r["reason"].split(":")[0].split(" (")[0] for r in rejected).most_common()
 
 
 # One extractor per worker process and configuration, built on first use.
@@ -161,7 +137,7 @@ def _process_batch(refs, config: FeatureConfig):
             samples, sample_rate = read_audio(ref.audio)
             waveform = prepare_waveform(samples, sample_rate, config)
         except ClipError as exc:
-            rejected.append(_rejection(ref.row, str(exc)))
+            rejected.append(rejection(ref.row, str(exc)))
             continue
         waveforms.append(waveform)
         rows.append(
@@ -183,7 +159,7 @@ def _process_batch(refs, config: FeatureConfig):
     for array in features.values():
         finite &= np.isfinite(array.reshape(len(rows), -1)).all(axis=1)
     if not finite.all():
-        rejected += [_rejection(r, "non-finite features") for r, ok in zip(rows, finite) if not ok]
+        rejected += [rejection(r, "non-finite features") for r, ok in zip(rows, finite) if not ok]
         rows = [r for r, ok in zip(rows, finite) if ok]
         features = {k: v[finite] for k, v in features.items()}
     return features, rows, rejected
@@ -240,7 +216,8 @@ def build_store(
     Parameters
     ----------
     source : FolderSource or HuggingFaceSource
-        From :func:`featstore.open_source`.
+        From :func:`featstore.open_source`: its metadata rows are already checked,
+        and the rows it set aside (``source.rejected``) are recorded as rejected.
     out : str or Path
         The store to write (an ``.h5`` file).
     config : FeatureConfig, optional
@@ -253,13 +230,25 @@ def build_store(
     overwrite : bool, default=False
         Replace an existing store at ``out``. Without it an existing file is an error.
     strict : bool, default=False
-        Fail on the first rejected clip instead of skipping it.
+        Fail on the first rejected clip or metadata row instead of skipping it.
     progress : bool, default=True
         Show a progress bar.
 
     Returns
     -------
     BuildSummary
+
+    Raises
+    ------
+    BuildError
+        If no clip can be stored (nothing is written then), or with ``strict=True``
+        if any clip or metadata row is rejected.
+    StoreExistsError
+        If ``out`` exists and ``overwrite`` is False.
+    OutputError
+        If ``out`` cannot be written: a read-only folder, a file on its path.
+    InvalidParameterError
+        If ``config``, ``n_jobs`` or ``batch_size`` is invalid.
 
     Notes
     -----
@@ -281,58 +270,40 @@ def build_store(
         raise StoreExistsError(f"{out} already exists. Pass overwrite=True (--overwrite) to replace it, or choose another path.")
     if out.exists() and not out.is_file():
         raise StoreExistsError(f"{out} exists and is not a file; choose another path.")
-    out.parent.mkdir(parents=True, exist_ok=True)
 
     started = time.perf_counter()
     n_source = len(source)
-    rejected = []
+    rejected = list(source.rejected)  # metadata rows set aside when the source was opened
+    _fail_if_strict(strict, rejected)
+    if len(rejected) == n_source:
+        raise BuildError(_nothing_stored(n_source, rejected))
     clips_per_fold = Counter()
-
-    def valid_refs():
-        for ref in source:
-            reason = _validate_row(ref.row)
-            if reason is None:
-                yield ref
-            else:
-                # Consumed by joblib's dispatcher: record here, fail in the main loop.
-                rejected.append(_rejection(ref.row, reason))
-
-    # The store is written inside a private folder beside the target, as a file HDF5
-    # creates itself: a file created empty beforehand (mkstemp) and then opened with
-    # truncation makes ext4 write the whole store back to disk when it is closed,
-    # which cost 0.6 s of a 15 s build.
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    tmp = tmp_dir / out.name
-    writer = None
-    try:
+    with _work_folder(out) as tmp_dir:
         writer = StoreWriter(
-            tmp, config, class_names=CLASS_NAMES, source=source.description, versions=_versions(),
+            tmp_dir / out.name, config, class_names=CLASS_NAMES, source=source.description, versions=_versions(),
             created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         )
-        n_workers = _effective_jobs(n_jobs)
-        tasks = (delayed(_process_batch)(batch, config) for batch in _batches(valid_refs(), batch_size))
-        # Threads, not processes: decoding (libsndfile), resampling and the features
-        # (torch) release the GIL, so threads use every core without copying each
-        # clip's features between processes.
-        parallel = Parallel(n_jobs=n_workers, backend="threading", return_as="generator", pre_dispatch="2*n_jobs")
-        with _one_thread_per_worker(), tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
-            for features, rows, batch_rejected in parallel(tasks):
-                rejected.extend(batch_rejected)
-                _fail_if_strict(strict, rejected)
-                for fold, part in _fold_slices(rows):
-                    writer.append(fold, {k: features[k][part] for k in FEATURES}, rows[part])
-                    clips_per_fold[fold] += part.stop - part.start
-                bar.update(len(rejected) + sum(clips_per_fold.values()) - bar.n)
-        _fail_if_strict(strict, rejected)
-        writer.finish(rejected, n_source)
-        os.replace(tmp, out)
-    except BaseException:
-        if writer is not None:
+        try:
+            tasks = (delayed(_process_batch)(batch, config) for batch in _batches(source, batch_size))
+            # Threads, not processes: decoding (libsndfile), resampling and the features
+            # (torch) release the GIL, so threads use every core without copying each
+            # clip's features between processes.
+            parallel = Parallel(n_jobs=_effective_jobs(n_jobs), backend="threading", return_as="generator",
+                                pre_dispatch="2*n_jobs")
+            with _one_thread_per_worker(), tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
+                for features, rows, batch_rejected in parallel(tasks):
+                    rejected.extend(batch_rejected)
+                    _fail_if_strict(strict, rejected)
+                    for fold, part in _fold_slices(rows):
+                        writer.append(fold, {k: features[k][part] for k in FEATURES}, rows[part])
+                        clips_per_fold[fold] += part.stop - part.start
+                    bar.update(len(rejected) + sum(clips_per_fold.values()) - bar.n)
+            if not clips_per_fold:
+                raise BuildError(_nothing_stored(n_source, rejected))
+            writer.finish(rejected, n_source)
+            os.replace(tmp_dir / out.name, out)
+        finally:
             writer.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
     return BuildSummary(
         path=out,
         n_source_clips=n_source,
@@ -340,6 +311,67 @@ def build_store(
         clips_per_fold=dict(sorted(clips_per_fold.items())),
         rejected=rejected,
         seconds=time.perf_counter() - started,
+    )
+
+
+@contextlib.contextmanager
+def _work_folder(out: Path):
+    """A private temporary folder beside ``out``, created with any missing parent folders.
+
+    The store is written inside it as a file HDF5 creates itself: a file created
+    empty beforehand (mkstemp) and then opened with truncation makes ext4 write the
+    whole store back to disk when it is closed, which cost 0.6 s of a 15 s build.
+    The folder is always removed; so are the parent folders it needed, if the
+    build fails, so that a failed build leaves nothing behind.
+    """
+    created = []  # missing parent folders, deepest first
+    folder = out.parent.absolute()
+    while not folder.exists() and folder != folder.parent:
+        created.append(folder)
+        folder = folder.parent
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as exc:
+        _remove_empty_folders(created)
+        raise OutputError(_cannot_write(out, exc)) from exc
+    try:
+        yield tmp_dir
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        _remove_empty_folders(created)
+        raise
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _remove_empty_folders(folders: list):
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _cannot_write(out: Path, exc: OSError) -> str:
+    for folder in [out.parent, *out.parent.parents]:
+        if folder.exists():
+            if not folder.is_dir():
+                return f"Cannot write {out}: {folder} is a file, not a folder. Choose another path."
+            break
+    return (
+        f"Cannot write {out}: {exc.strerror or exc} ({exc.filename or out.parent}). "
+        f"Choose a path in a folder you can write to."
+    )
+
+
+def _nothing_stored(n_source: int, rejected: list) -> str:
+    if n_source == 0:
+        return "The source has no clips: its metadata has no rows. Nothing was written."
+    first = rejected[0]
+    kinds = ", ".join(f"{n} x {kind}" for kind, n in _reason_counts(rejected))
+    return (
+        f"No clip could be stored: {n_source} of {n_source} clips were rejected ({kinds}). The "
+        f"first: {first['slice_file_name']} (fold {first['fold']}): {first['reason']}. Nothing was written."
     )
 
 

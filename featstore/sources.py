@@ -1,9 +1,15 @@
 """Where clips come from: the original download layout or a Hugging Face dataset.
 
-A source yields one :class:`ClipRef` per metadata row: the row itself and a
-reference to the audio (a path, or the encoded bytes), decoded later by a worker.
+Every source reads and checks its whole metadata table when it is opened (see
+:mod:`featstore.metadata`), so that bad rows are known before any audio is
+decoded. A source has ``len(source)`` rows, ``source.rejected`` (the rows set
+aside, with the reason for each) and a ``description``; iterating it yields one
+:class:`ClipRef` per usable row: the typed row and a reference to the audio (a
+path, or the encoded bytes), decoded later by a worker. Sources are context
+managers; leaving the ``with`` block releases what the source holds.
 """
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -12,6 +18,7 @@ from typing import Iterator
 import pandas as pd
 
 from .exceptions import SourceError
+from .metadata import check_metadata, missing_columns, read_metadata_csv
 from .urbansound8k import AUDIO_DIR, METADATA_COLUMNS, METADATA_CSV
 
 __all__ = [
@@ -40,17 +47,35 @@ class ClipRef:
     audio: object  # str path or bytes
 
 
-def _missing_columns(columns) -> list:
-    return [c for c in METADATA_COLUMNS if c not in columns]
+class _Source:
+    """What every source shares: the context-manager protocol."""
+
+    def close(self):
+        """Release what the source holds (nothing, unless a subclass says otherwise)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
-class FolderSource:
+class FolderSource(_Source):
     """The original download: ``ROOT/metadata/UrbanSound8K.csv`` + ``ROOT/audio/foldN/``.
 
     Parameters
     ----------
     root : str or Path
         The dataset root (the folder that holds ``metadata/`` and ``audio/``).
+
+    Attributes
+    ----------
+    metadata : DataFrame
+        The CSV as read, every cell as text.
+    rows : dict of int to dict
+        The usable rows by position, typed (see :func:`featstore.metadata.check_metadata`).
+    rejected : list of dict
+        The rows set aside, each with its ``reason``.
     """
 
     def __init__(self, root):
@@ -61,13 +86,8 @@ class FolderSource:
                 f"Metadata not found: {csv} does not exist. Point the source at the "
                 f"UrbanSound8K root folder, the one that holds metadata/ and audio/."
             )
-        self.metadata = pd.read_csv(csv)
-        missing = _missing_columns(self.metadata.columns)
-        if missing:
-            raise SourceError(
-                f"{csv} lacks the columns {missing}; UrbanSound8K metadata has "
-                f"{list(METADATA_COLUMNS)}."
-            )
+        self.metadata = read_metadata_csv(csv)
+        self.rows, self.rejected = check_metadata(self.metadata)
         self.description = f"UrbanSound8K folder {self.root.name}"
 
     def __len__(self):
@@ -75,12 +95,12 @@ class FolderSource:
 
     def __iter__(self) -> Iterator[ClipRef]:
         audio_root = self.root / AUDIO_DIR
-        for row in self.metadata.to_dict("records"):
-            path = audio_root / f"fold{row['fold']}" / str(row["slice_file_name"])
+        for row in self.rows.values():
+            path = audio_root / f"fold{row['fold']}" / row["slice_file_name"]
             yield ClipRef(row=row, audio=str(path))
 
 
-class HuggingFaceSource:
+class HuggingFaceSource(_Source):
     """A ``datasets.Dataset`` with an ``audio`` column and the UrbanSound8K metadata.
 
     The audio is read undecoded (``Audio(decode=False)``) and decoded by our own
@@ -90,12 +110,17 @@ class HuggingFaceSource:
     ----------
     dataset : datasets.Dataset
     description : str
+
+    Attributes
+    ----------
+    metadata, rows, rejected
+        As for :class:`FolderSource`; ``metadata`` holds the dataset's typed values.
     """
 
     def __init__(self, dataset, description: str):
         from datasets import Audio
 
-        missing = _missing_columns(dataset.column_names)
+        missing = missing_columns(dataset.column_names)
         if "audio" not in dataset.column_names:
             missing.append("audio")
         if missing:
@@ -104,19 +129,20 @@ class HuggingFaceSource:
                 f"and {list(METADATA_COLUMNS)}."
             )
         self.dataset = dataset.cast_column("audio", Audio(decode=False))
+        self.metadata = pd.DataFrame(dataset.select_columns(list(METADATA_COLUMNS)).to_dict())
+        self.rows, self.rejected = check_metadata(self.metadata)
         self.description = description
 
     def __len__(self):
         return len(self.dataset)
 
     def __iter__(self) -> Iterator[ClipRef]:
-        metadata_columns = list(METADATA_COLUMNS)
+        audio_column = self.dataset.select_columns(["audio"])
         # Iterating in slices keeps memory bounded and avoids per-row Arrow overhead.
-        for start in range(0, len(self.dataset), 256):
-            batch = self.dataset[start : start + 256]
-            for i, audio in enumerate(batch["audio"]):
-                row = {c: batch[c][i] for c in metadata_columns}
-                yield ClipRef(row=row, audio=_audio_reference(audio))
+        for start in range(0, len(audio_column), 256):
+            for position, audio in enumerate(audio_column[start : start + 256]["audio"], start):
+                if position in self.rows:
+                    yield ClipRef(row=self.rows[position], audio=_audio_reference(audio))
 
 
 def _audio_reference(audio):
@@ -147,17 +173,44 @@ def _load_hub(dataset_id: str) -> HuggingFaceSource:
     return HuggingFaceSource(_concatenate_splits(dataset), f"Hugging Face dataset {dataset_id}")
 
 
+@contextlib.contextmanager
+def _reading(what: str):
+    """Turn the errors of a corrupt or unreadable dataset file into a SourceError.
+
+    ``datasets`` logs such an error before raising it; its logger is quietened
+    meanwhile, so that the user reads the problem once, in our error.
+    """
+    from datasets.exceptions import DatasetGenerationError
+    from datasets.utils import logging as datasets_logging
+    from pyarrow import ArrowException
+
+    verbosity = datasets_logging.get_verbosity()
+    datasets_logging.set_verbosity(datasets_logging.CRITICAL)
+    try:
+        yield
+    except (ArrowException, DatasetGenerationError) as exc:
+        cause = exc.__cause__ or exc.__context__ or exc
+        raise SourceError(
+            f"Cannot read {what}: {cause}. The file may be corrupt or not in the format its name says; "
+            f"check it, or export the dataset again."
+        ) from exc
+    finally:
+        datasets_logging.set_verbosity(verbosity)
+
+
 def _load_parquet(files: list) -> HuggingFaceSource:
     from datasets import load_dataset
 
-    dataset = load_dataset("parquet", data_files=[str(f) for f in files], split="train")
+    with _reading(f"the parquet files {[str(f) for f in files][:3]}"):
+        dataset = load_dataset("parquet", data_files=[str(f) for f in files], split="train")
     return HuggingFaceSource(dataset, f"parquet files ({len(files)})")
 
 
 def _load_saved(folder: Path) -> HuggingFaceSource:
     from datasets import DatasetDict, load_from_disk
 
-    dataset = load_from_disk(str(folder))
+    with _reading(f"the saved dataset {folder}"):
+        dataset = load_from_disk(str(folder))
     if isinstance(dataset, DatasetDict):
         dataset = _concatenate_splits(dataset)
     return HuggingFaceSource(dataset, f"saved dataset {folder.name}")

@@ -64,6 +64,13 @@ def _as_column(values, kind):
     return np.asarray(values, dtype=kind)
 
 
+def _concat_metadata(frames: list) -> pd.DataFrame:
+    """The metadata frames of some folds as one; typed and empty for no folds."""
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame({c: pd.Series([], dtype=object if k is str else k) for c, k in STORED_METADATA_COLUMNS.items()})
+
+
 class StoreWriter:
     """Appends processed clips to a new HDF5 file, fold by fold.
 
@@ -252,8 +259,7 @@ class FeatureStore:
         X = np.concatenate(arrays) if arrays else np.empty((0, *self.config.feature_shapes[feature]), np.float32)
         y = np.concatenate(labels) if labels else np.empty(0, np.int64)
         g = np.concatenate(groups) if groups else np.empty(0, np.int64)
-        metadata = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(STORED_METADATA_COLUMNS))
-        return X, y, g, metadata
+        return X, y, g, _concat_metadata(frames)
 
     @staticmethod
     def _read_metadata(group) -> pd.DataFrame:
@@ -268,7 +274,7 @@ class FeatureStore:
         folds = self._check_folds(folds)
         with h5py.File(self.path, "r") as f:
             frames = [self._read_metadata(f[_fold_group(fold)]) for fold in folds]
-        return pd.concat(frames, ignore_index=True)
+        return _concat_metadata(frames)
 
     def rejected(self) -> pd.DataFrame:
         """The clips the build left out, with the reason for each."""
@@ -277,8 +283,10 @@ class FeatureStore:
             return pd.DataFrame({c: group[c].asstr()[...] for c in REJECTED_COLUMNS})
 
     def counts(self) -> pd.DataFrame:
-        """Clips per fold (rows) and class (columns)."""
+        """Clips per fold (rows) and class (columns); no rows for a store without clips."""
         meta = self.metadata()
+        if meta.empty:
+            return pd.DataFrame(index=pd.Index([], name="fold", dtype=np.int64), dtype=np.int64)
         table = pd.crosstab(meta["fold"], meta["class"])
         return table.reindex(columns=[c for c in self.class_names if c in table.columns])
 
@@ -318,6 +326,8 @@ class FeatureStore:
                 if not (meta["class"].to_numpy() == names).all():
                     problems.append(f"fold {fold}: class names differ from classID")
             n_rejected = f[REJECTED]["reason"].shape[0] if REJECTED in f else None
+        if total == 0:
+            problems.append("the store holds no clips")
         if n_rejected is None:
             problems.append("no rejected-clip table: the build did not finish")
         elif self.n_source_clips >= 0 and total + n_rejected != self.n_source_clips:

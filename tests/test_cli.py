@@ -1,3 +1,4 @@
+import re
 import shutil
 
 import h5py
@@ -6,6 +7,8 @@ import pytest
 
 from featstore import FeatureStore
 from featstore.__main__ import main, main_parser, parse_synthetic
+
+from conftest import good_clips, write_tree
 
 
 @pytest.mark.parametrize(
@@ -116,6 +119,20 @@ def test_verify_exit_code_on_problem(tiny_store, tmp_path, capsys):
     assert "problem: fold 1: mfcc_stats of clip 0 has NaN or infinite values" in capsys.readouterr().out
 
 
+def test_info_and_verify_on_an_empty_store(tmp_path, capsys):
+    from featstore import CLASS_NAMES, FeatureConfig
+    from featstore.store import StoreWriter
+
+    path = tmp_path / "empty.h5"
+    writer = StoreWriter(path, FeatureConfig(), class_names=CLASS_NAMES, source="nothing", versions={}, created="now")
+    writer.finish([], 0)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "0 clips in folds []" in out and "no clips stored" in out and "rejected at build: 0" in out
+    assert main(["verify", str(path)]) == 1
+    assert "problem: the store holds no clips" in capsys.readouterr().out
+
+
 def test_info_on_missing_store(tmp_path, capsys):
     assert main(["info", str(tmp_path / "none.h5")]) == 1
     assert "error: No feature store" in capsys.readouterr().err
@@ -138,3 +155,81 @@ def test_synth_then_build(tmp_path, capsys):
     assert "overwrite" in capsys.readouterr().err
     assert main(["build", str(data), "--out", str(tmp_path / "s.h5"), "--quiet"]) == 0
     assert "30 of 30 clips stored" in capsys.readouterr().out
+
+
+def _small_tree(tmp_path):
+    return write_tree(tmp_path / "UrbanSound8K", good_clips(n_per_fold=1, folds=(1,)))
+
+
+def _with_csv(content: bytes):
+    def make(tmp_path, request):
+        root = _small_tree(tmp_path)
+        (root / "metadata" / "UrbanSound8K.csv").write_bytes(content)
+        return ["build", str(root), "--out", str(tmp_path / "s.h5")]
+    return make
+
+
+def _build_into_read_only(tmp_path, request):
+    folder = request.getfixturevalue("read_only_folder")
+    return ["build", str(_small_tree(tmp_path)), "--out", str(folder / "s.h5")]
+
+
+def _build_under_a_file(tmp_path, request):
+    (tmp_path / "notes").write_text("a file")
+    return ["build", str(_small_tree(tmp_path)), "--out", str(tmp_path / "notes" / "s.h5")]
+
+
+def _synth_into_read_only(tmp_path, request):
+    return ["synth", str(request.getfixturevalue("read_only_folder") / "data"), "--n-clips", "10"]
+
+
+def _synth_under_a_file(tmp_path, request):
+    (tmp_path / "notes").write_text("a file")
+    return ["synth", str(tmp_path / "notes" / "data"), "--n-clips", "10"]
+
+
+def _corrupt_parquet(tmp_path, request):
+    (tmp_path / "urbansound8k.parquet").write_bytes(b"PAR1" + bytes(range(256)) * 4 + b"PAR1")
+    return ["build", str(tmp_path / "urbansound8k.parquet"), "--out", str(tmp_path / "s.h5")]
+
+
+def _no_audio(tmp_path, request):
+    root = _small_tree(tmp_path)
+    for wav in (root / "audio").rglob("*.wav"):
+        wav.unlink()
+    return ["build", str(root), "--out", str(tmp_path / "s.h5")]
+
+
+def _strict_with_a_bad_row(tmp_path, request):
+    root = _small_tree(tmp_path)
+    csv = root / "metadata" / "UrbanSound8K.csv"
+    csv.write_text(csv.read_text().replace(",1,0,air_conditioner", ",,0,air_conditioner"))
+    return ["build", str(root), "--out", str(tmp_path / "s.h5"), "--strict"]
+
+
+@pytest.mark.parametrize(
+    "make_argv, message",
+    [
+        (_build_into_read_only, r"Cannot write .*s\.h5: Permission denied"),
+        (_build_under_a_file, r"Cannot write .*s\.h5: .*notes is a file, not a folder"),
+        (_synth_into_read_only, r"Cannot write the synthetic data set into .*: Permission denied"),
+        (_synth_under_a_file, r"Cannot write the synthetic data set into .*notes/data"),
+        (_with_csv("slice_file_name,fsID,start,end,salience,fold,classID,class\n"
+                   "caf\xe9.wav,1,0,1,1,1,0,air_conditioner\n".encode("latin-1")), r"is not UTF-8 text"),
+        (_with_csv(b""), r"UrbanSound8K\.csv is empty"),
+        (_with_csv(b"slice_file_name,fsID,start,end,salience,fold,classID,class\n"), r"The source has no clips"),
+        (_corrupt_parquet, r"Cannot read the parquet files .*: .*Parquet"),
+        (_no_audio, r"No clip could be stored: 1 of 1 clips were rejected \(1 x file not found\)"),
+        (_strict_with_a_bad_row, r"strict build: .* was rejected: invalid metadata: fold is blank"),
+    ],
+    ids=["build-read-only-folder", "build-parent-is-a-file", "synth-read-only-folder", "synth-parent-is-a-file",
+         "latin-1-csv", "empty-csv", "header-only-csv", "corrupt-parquet", "nothing-stored", "strict-bad-row"],
+)
+def test_user_mistakes_end_in_an_error_not_a_traceback(make_argv, message, tmp_path, request, capsys):
+    argv = make_argv(tmp_path, request)
+    assert main([*argv, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    # The last line is ours (a library may have logged its own view of the problem before).
+    assert err.splitlines()[-1].startswith("error: ") and re.search(message, err), err
+    assert "Traceback" not in err
+    assert not (tmp_path / "s.h5").exists()

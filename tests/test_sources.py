@@ -132,3 +132,24 @@ def test_unrecognised_sources(tmp_path, make, message):
 def test_empty_hub_id():
     with pytest.raises(SourceError, match="Empty dataset id"):
         open_source("hf:")
+
+
+def test_corrupt_parquet_is_a_source_error(hf_dataset, tmp_path):
+    path = tmp_path / "urbansound8k.parquet"
+    hf_dataset.to_parquet(path)
+    raw = bytearray(path.read_bytes())
+    for i in range(64, len(raw) - 4096, 7):  # the data pages, not the footer
+        raw[i] ^= 0x5A
+    path.write_bytes(raw)
+    with pytest.raises(SourceError, match="Cannot read the parquet files .* may be corrupt"):
+        open_source(path)
+
+
+def test_hub_rows_with_a_null_cell_are_set_aside_before_decoding(hf_dataset, tmp_path):
+    gappy = hf_dataset.map(lambda row, i: {"fold": None if i == 0 else row["fold"]}, with_indices=True)
+    gappy.save_to_disk(tmp_path / "saved")
+    source = open_source(tmp_path / "saved")
+    assert len(source) == 12 and len(list(source)) == 11
+    assert [r["reason"] for r in source.rejected] == ["invalid metadata: fold is blank (row 1)"]
+    summary = build_store(source, tmp_path / "s.h5", n_jobs=1, progress=False)
+    assert summary.n_stored == 11 and FeatureStore(tmp_path / "s.h5").verify() == []

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from featstore import CLASS_NAMES, FeatureConfig, FeatureStore, StoreConfigError, StoreFormatError
+from featstore.store import StoreWriter
 
 
 def test_load_returns_arrays_groups_and_metadata(tiny_store):
@@ -111,3 +112,25 @@ def test_verify_finds_wrong_shape_and_labels(store_copy):
     problems = FeatureStore(store_copy).verify()
     assert any("fold 1: mfcc_stats has shape (3, 40)" in p for p in problems)
     assert any("fold 3: labels differ from the metadata classID" in p for p in problems)
+
+
+@pytest.fixture
+def empty_store(tmp_path):
+    """A store without clips, as a finished writer leaves it when nothing was appended."""
+    path = tmp_path / "empty.h5"
+    writer = StoreWriter(path, FeatureConfig(), class_names=CLASS_NAMES, source="nothing", versions={},
+                         created="2024-01-01T00:00:00+00:00")
+    writer.finish([{"slice_file_name": "a.wav", "fold": 1, "classID": 0, "reason": "file not found"}], 1)
+    return path
+
+
+def test_an_empty_store_is_readable(empty_store):
+    store = FeatureStore(empty_store)
+    assert store.folds == () and len(store) == 0
+    meta = store.metadata()
+    assert len(meta) == 0 and list(meta.columns)[:3] == ["slice_file_name", "fsID", "start"]
+    assert meta["fold"].dtype == np.int64
+    assert store.counts().empty
+    X, y, groups, meta = store.load("logmel")
+    assert X.shape == (0, 64, 321) and y.shape == groups.shape == (0,) and len(meta) == 0
+    assert store.verify() == ["the store holds no clips"]

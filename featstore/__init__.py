@@ -17,7 +17,7 @@ from .exceptions import (
 )
 from .sources import FolderSource, HuggingFaceSource, open_source
 from .store import FeatureStore
-from .synth import make_synthetic_dataset, plan_synthetic_metadata
+from .synth import SyntheticSource, make_synthetic_dataset, plan_synthetic_metadata
 from .urbansound8k import CLASS_NAMES
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "StoreConfigError",
     "StoreExistsError",
     "StoreFormatError",
+    "SyntheticSource",
     "build_store",
     "make_synthetic_dataset",
     "open_source",

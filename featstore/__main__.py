@@ -3,11 +3,9 @@
 import argparse
 import os
 import sys
-import tempfile
-from contextlib import contextmanager
 
 from ._validation import check_n_jobs, check_seed
-from .exceptions import FeatstoreError, InvalidParameterError, SourceError
+from .exceptions import FeatstoreError, InvalidParameterError
 from .sources import DEFAULT_HUB_ID
 from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
 from .urbansound8k import N_CLASSES
@@ -53,7 +51,7 @@ def main_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=JOBS, default=-1, help=f"decoding {JOBS_HELP}")
     build.add_argument("--overwrite", action="store_true", help="replace an existing store")
     build.add_argument("--strict", action="store_true", help="fail on any rejected clip instead of skipping it")
-    build.add_argument("--seed", type=SEED, default=0, help="seed of the synthetic source (default: 0)")
+    build.add_argument("--seed", type=SEED, default=None, help="seed of a synthetic source (default: 0)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
 
     info = commands.add_parser("info", help="counts per fold and class, configuration")
@@ -74,49 +72,13 @@ def main_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_synthetic(spec: str):
-    """``synthetic``, ``synthetic:N`` or ``synthetic:full`` to ``(n_clips, full)``; None if not synthetic."""
-    name, _, size = spec.partition(":")
-    if name != "synthetic":
-        return None
-    if size in ("", None):
-        return SYNTHETIC_DEFAULT_CLIPS, False
-    if size == "full":
-        return None, True
-    if size.isdigit() and int(size) >= N_CLASSES:
-        return int(size), False
-    raise SourceError(
-        f"Bad synthetic source {spec!r}: write synthetic, synthetic:N (N >= {N_CLASSES}, "
-        f"one clip per class) or synthetic:full."
-    )
-
-
-@contextmanager
-def _opened_source(spec: str, *, seed: int, n_jobs: int, progress: bool):
-    from .sources import FolderSource, open_source
-
-    synthetic = parse_synthetic(spec)
-    if synthetic is None:
-        yield open_source(spec)
-        return
-    from .synth import make_synthetic_dataset
-
-    n_clips, full = synthetic
-    with tempfile.TemporaryDirectory(prefix="featstore-synthetic-") as folder:
-        root = make_synthetic_dataset(
-            folder, n_clips=n_clips, full=full, seed=seed, overwrite=True, n_jobs=n_jobs, progress=progress
-        )
-        source = FolderSource(root)
-        source.description = f"synthetic ({len(source)} clips, seed {seed})"
-        yield source
-
-
 def _build(args) -> int:
     from ._malloc import keep_freed_memory
     from .build import build_store
+    from .sources import open_source
 
     keep_freed_memory()
-    with _opened_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:
+    with open_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:
         summary = build_store(
             source, args.out, n_jobs=args.jobs, overwrite=args.overwrite, strict=args.strict,
             progress=not args.quiet,
@@ -159,10 +121,9 @@ def _verify(args) -> int:
 def _synth(args) -> int:
     from .synth import make_synthetic_dataset
 
-    n_clips = args.n_clips if args.n_clips is not None or args.full else SYNTHETIC_DEFAULT_CLIPS
     root = make_synthetic_dataset(
-        args.out, n_clips=None if args.full else n_clips, full=args.full, seed=args.seed,
-        overwrite=args.overwrite, n_jobs=args.jobs, progress=not args.quiet,
+        args.out, n_clips=args.n_clips, full=args.full, seed=args.seed, overwrite=args.overwrite,
+        n_jobs=args.jobs, progress=not args.quiet,
     )
     print(f"Wrote a synthetic dataset to {root}")
     return 0

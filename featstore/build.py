@@ -215,7 +215,7 @@ def build_store(
 
     Parameters
     ----------
-    source : FolderSource or HuggingFaceSource
+    source : FolderSource, HuggingFaceSource or SyntheticSource
         From :func:`featstore.open_source`: its metadata rows are already checked,
         and the rows it set aside (``source.rejected``) are recorded as rejected.
     out : str or Path
@@ -280,8 +280,8 @@ def build_store(
     clips_per_fold = Counter()
     with _work_folder(out) as tmp_dir:
         writer = StoreWriter(
-            tmp_dir / out.name, config, class_names=CLASS_NAMES, source=source.description, versions=_versions(),
-            created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            tmp_dir / out.name, config, class_names=CLASS_NAMES, source=source.description, source_info=source.info,
+            versions=_versions(), created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         )
         try:
             tasks = (delayed(_process_batch)(batch, config) for batch in _batches(source, batch_size))

@@ -1,12 +1,15 @@
-"""Where clips come from: the original download layout or a Hugging Face dataset.
+"""Where clips come from: the original download layout, a Hugging Face dataset, or generated data.
 
 Every source reads and checks its whole metadata table when it is opened (see
 :mod:`featstore.metadata`), so that bad rows are known before any audio is
 decoded. A source has ``len(source)`` rows, ``source.rejected`` (the rows set
 aside, with the reason for each) and a ``description``; iterating it yields one
 :class:`ClipRef` per usable row: the typed row and a reference to the audio (a
-path, or the encoded bytes), decoded later by a worker. Sources are context
-managers; leaving the ``with`` block releases what the source holds.
+path, or the encoded bytes), decoded later by a worker. Its ``name``, ``size``
+and ``info`` (``{"name", "size"}``, plus ``"seed"`` for synthetic data) say
+what it is; the store keeps ``info``. Sources are context managers; leaving the
+``with`` block releases what the source holds (the temporary folder of
+synthetic data).
 """
 
 import contextlib
@@ -17,13 +20,14 @@ from typing import Iterator
 
 import pandas as pd
 
-from .exceptions import SourceError
+from .exceptions import InvalidParameterError, SourceError
 from .metadata import check_metadata, missing_columns, read_metadata_csv
-from .urbansound8k import AUDIO_DIR, METADATA_COLUMNS, METADATA_CSV
+from .urbansound8k import AUDIO_DIR, METADATA_COLUMNS, METADATA_CSV, N_CLASSES
 
 __all__ = [
     "ClipRef",
     "FolderSource",
+    "Source",
     "HuggingFaceSource",
     "open_source",
     "DEFAULT_HUB_ID",
@@ -47,8 +51,20 @@ class ClipRef:
     audio: object  # str path or bytes
 
 
-class _Source:
-    """What every source shares: the context-manager protocol."""
+class Source:
+    """What every source shares: its facts and the context-manager protocol."""
+
+    name = "source"
+
+    @property
+    def size(self) -> int:
+        """Rows in the source's metadata (usable or not)."""
+        return len(self)
+
+    @property
+    def info(self) -> dict:
+        """What the source is, as JSON-ready values; a store built from it keeps them."""
+        return {"name": self.name, "size": self.size}
 
     def close(self):
         """Release what the source holds (nothing, unless a subclass says otherwise)."""
@@ -60,7 +76,7 @@ class _Source:
         self.close()
 
 
-class FolderSource(_Source):
+class FolderSource(Source):
     """The original download: ``ROOT/metadata/UrbanSound8K.csv`` + ``ROOT/audio/foldN/``.
 
     Parameters
@@ -77,6 +93,8 @@ class FolderSource(_Source):
     rejected : list of dict
         The rows set aside, each with its ``reason``.
     """
+
+    name = "folder"
 
     def __init__(self, root):
         self.root = Path(root)
@@ -100,7 +118,7 @@ class FolderSource(_Source):
             yield ClipRef(row=row, audio=str(path))
 
 
-class HuggingFaceSource(_Source):
+class HuggingFaceSource(Source):
     """A ``datasets.Dataset`` with an ``audio`` column and the UrbanSound8K metadata.
 
     The audio is read undecoded (``Audio(decode=False)``) and decoded by our own
@@ -116,6 +134,8 @@ class HuggingFaceSource(_Source):
     metadata, rows, rejected
         As for :class:`FolderSource`; ``metadata`` holds the dataset's typed values.
     """
+
+    name = "huggingface"
 
     def __init__(self, dataset, description: str):
         from datasets import Audio
@@ -143,6 +163,23 @@ class HuggingFaceSource(_Source):
             for position, audio in enumerate(audio_column[start : start + 256]["audio"], start):
                 if position in self.rows:
                     yield ClipRef(row=self.rows[position], audio=_audio_reference(audio))
+
+
+def _parse_synthetic(spec: str):
+    """``synthetic``, ``synthetic:N`` or ``synthetic:full`` to ``(n_clips, full)``; None if not synthetic."""
+    name, _, size = spec.partition(":")
+    if name != "synthetic":
+        return None
+    if not size:
+        return None, False
+    if size == "full":
+        return None, True
+    if size.isdigit() and int(size) >= N_CLASSES:
+        return int(size), False
+    raise SourceError(
+        f"Bad synthetic source {spec!r}: write synthetic, synthetic:N (N >= {N_CLASSES}, "
+        f"one clip per class) or synthetic:full."
+    )
 
 
 def _audio_reference(audio):
@@ -216,21 +253,48 @@ def _load_saved(folder: Path) -> HuggingFaceSource:
     return HuggingFaceSource(dataset, f"saved dataset {folder.name}")
 
 
-def open_source(spec):
+def open_source(spec, *, seed=None, n_jobs=-1, progress=False):
     """Open a source from its command-line spelling.
 
     Parameters
     ----------
     spec : str or Path
-        ``hf:<dataset id>`` for the Hugging Face hub; or a path: a folder in the
-        UrbanSound8K layout, a folder written by ``save_to_disk``, a folder of
-        parquet files, or one parquet file. (``synthetic[:N]`` is handled by the
-        command line, which generates the data first.)
+        ``hf:<dataset id>`` for the Hugging Face hub; ``synthetic``,
+        ``synthetic:N`` or ``synthetic:full`` for generated data (a string, not a
+        Path); or a path: a folder in the UrbanSound8K layout, a folder written by
+        ``save_to_disk``, a folder of parquet files, or one parquet file.
+    seed : int, optional
+        Seed of synthetic data (default 0); an error for other sources.
+    n_jobs : int, default=-1
+        Worker processes generating synthetic data (joblib's convention).
+    progress : bool, default=False
+        Show a progress bar while generating synthetic data.
 
     Returns
     -------
-    FolderSource or HuggingFaceSource
+    FolderSource, HuggingFaceSource or SyntheticSource
+        Use it as a context manager: ``with open_source(spec) as source: ...``.
+        Leaving the block deletes the temporary files of synthetic data.
+
+    Raises
+    ------
+    SourceError
+        If the source cannot be found, reached or read, or its metadata lacks a column.
+    InvalidParameterError
+        If ``seed`` is given for a source that is not synthetic, or an argument is invalid.
     """
+    synthetic = _parse_synthetic(spec) if isinstance(spec, str) else None
+    if synthetic is not None:
+        from .synth.source import SyntheticSource
+
+        n_clips, full = synthetic
+        return SyntheticSource(n_clips=n_clips, full=full, seed=0 if seed is None else seed, n_jobs=n_jobs,
+                               progress=progress)
+    if seed is not None:
+        raise InvalidParameterError(
+            f"seed={seed!r} was given for {os.fspath(spec)!r}, but only synthetic sources have a seed. "
+            f"Leave it out, or build from synthetic, synthetic:N or synthetic:full."
+        )
     spec = os.fspath(spec)
     if spec.startswith("hf:"):
         dataset_id = spec[3:]

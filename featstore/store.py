@@ -4,7 +4,7 @@ Layout::
 
     /                          attrs: format_version, class_names (JSON),
                                feature_config (JSON), versions (JSON), source,
-                               created, n_source_clips
+                               source_info (JSON), created, n_source_clips
     /fold1/waveform            (n, clip_samples)      float32, one chunk per clip
     /fold1/logmel              (n, n_mels, n_frames)  float32, one chunk per clip
     /fold1/mfcc_stats          (n, 2 * n_mfcc)        float32
@@ -81,7 +81,8 @@ class StoreWriter:
     dozen small HDF5 writes per append.
     """
 
-    def __init__(self, path, config: FeatureConfig, *, class_names, source: str, versions: dict, created: str):
+    def __init__(self, path, config: FeatureConfig, *, class_names, source: str, versions: dict, created: str,
+                 source_info: dict | None = None):
         self.config = config
         self.file = h5py.File(path, "x")
         self._features = {}  # fold -> {feature: dataset}
@@ -92,6 +93,7 @@ class StoreWriter:
         attrs["feature_config"] = config.to_json()
         attrs["versions"] = json.dumps(versions, sort_keys=True)
         attrs["source"] = source
+        attrs["source_info"] = json.dumps(source_info or {}, sort_keys=True)
         attrs["created"] = created
 
     def _create_fold(self, fold: int) -> dict:
@@ -163,6 +165,17 @@ class FeatureStore:
         The configuration the caller expects. If given and the store was built with
         another one, :class:`StoreConfigError` says which fields differ.
 
+    Attributes
+    ----------
+    config : FeatureConfig
+    class_names : tuple of str
+    folds : tuple of int
+    source : str
+        The description of the source, e.g. ``"synthetic (1000 clips, seed 0)"``.
+    source_info : dict
+        What the source was: ``{"name", "size"}``, plus ``"seed"`` for synthetic
+        data (``{}`` for stores written before it was recorded).
+
     Examples
     --------
     >>> store = FeatureStore("urbansound8k.h5")                     # doctest: +SKIP
@@ -193,6 +206,8 @@ class FeatureStore:
         self.class_names = tuple(json.loads(attrs["class_names"]))
         self.versions = json.loads(attrs["versions"])
         self.source = str(attrs["source"])
+        # Stores written before source_info was recorded have only the description.
+        self.source_info = json.loads(attrs.get("source_info", "{}"))
         self.created = str(attrs["created"])
         self.n_source_clips = int(attrs.get("n_source_clips", -1))
         if config is not None and config != self.config:

@@ -69,6 +69,9 @@ CLIPS_PER_FOLD_AND_CLASS = (
     (100, 33, 100, 100, 100, 93, 32, 96, 83, 100),
 )
 
+N_CLIPS = sum(map(sum, CLIPS_PER_FOLD_AND_CLASS))
+"""Clips in the official release: 8,732."""
+
 # Share of the clips of each class that last the full 4 s in the official release
 # (the rest are shorter, down to 0.05 s).
 FULL_LENGTH_SHARE = (0.997, 0.473, 0.976, 0.675, 0.805, 0.961, 0.043, 0.803, 0.966, 1.0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from featstore import FeatureStore
-from featstore.__main__ import main, main_parser, parse_synthetic
+from featstore.__main__ import main, main_parser
 
 from conftest import good_clips, write_tree
 
@@ -18,6 +18,7 @@ from conftest import good_clips, write_tree
         (["build", "data/UrbanSound8K", "--out", "s.h5", "--jobs", "2", "--overwrite", "--strict"],
          {"source": "data/UrbanSound8K", "jobs": 2, "overwrite": True, "strict": True}),
         (["build", "synthetic:50", "--out", "s.h5", "--seed", "3"], {"source": "synthetic:50", "seed": 3}),
+        (["build", "synthetic", "--out", "s.h5"], {"source": "synthetic", "seed": None}),
         (["synth", "out", "--full"], {"out": "out", "full": True, "n_clips": None}),
         (["synth", "out", "--n-clips", "20", "--seed", "1"], {"n_clips": 20, "full": False, "seed": 1}),
         (["synth", "out", "--jobs", "-1"], {"jobs": -1}),
@@ -25,7 +26,7 @@ from conftest import good_clips, write_tree
         (["info", "s.h5"], {"path": "s.h5"}),
         (["verify", "s.h5"], {"path": "s.h5"}),
     ],
-    ids=["build-default-source", "build-all-flags", "build-synthetic", "synth-full", "synth-n", "synth-all-cores",
+    ids=["build-default-source", "build-all-flags", "build-synthetic", "build-synthetic-default-seed", "synth-full", "synth-n", "synth-all-cores",
          "synth-three-jobs", "info", "verify"],
 )
 def test_parser(argv, expected):
@@ -66,14 +67,6 @@ def test_bad_values_are_usage_errors(argv, message, capsys, tmp_path, monkeypatc
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize(
-    "spec, expected",
-    [("synthetic", (1000, False)), ("synthetic:40", (40, False)), ("synthetic:full", (None, True)), ("data", None)],
-)
-def test_parse_synthetic(spec, expected):
-    assert parse_synthetic(spec) == expected
 
 
 @pytest.mark.parametrize("spec", ["synthetic:many", "synthetic:5", "synthetic:-3"])
@@ -138,13 +131,22 @@ def test_info_on_missing_store(tmp_path, capsys):
     assert "error: No feature store" in capsys.readouterr().err
 
 
-def test_build_synthetic_end_to_end(tmp_path, capsys):
+def test_build_synthetic_end_to_end(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # where the generated audio goes
     out = tmp_path / "synthetic.h5"
-    assert main(["build", "synthetic:40", "--out", str(out), "--jobs", "2", "--quiet"]) == 0
+    assert main(["build", "synthetic:40", "--out", str(out), "--jobs", "2", "--quiet", "--seed", "4"]) == 0
     assert "40 of 40 clips stored" in capsys.readouterr().out
     store = FeatureStore(out)
-    assert len(store) == 40 and store.source.startswith("synthetic")
+    assert len(store) == 40 and store.source == "synthetic (40 clips, seed 4)"
+    assert store.source_info == {"name": "synthetic", "size": 40, "seed": 4}
     assert store.verify() == []
+    assert [p.name for p in tmp_path.iterdir()] == ["synthetic.h5"]  # the generated audio is gone
+
+
+def test_a_seed_for_a_folder_is_an_error(tiny_dataset, tmp_path, capsys):
+    assert main(["build", str(tiny_dataset), "--out", str(tmp_path / "s.h5"), "--seed", "3", "--quiet"]) == 1
+    assert "error: seed=3 was given for" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_synth_then_build(tmp_path, capsys):

@@ -2,7 +2,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from featstore import FeatureStore, FolderSource, HuggingFaceSource, SourceError, build_store, open_source
+from featstore import (
+    FeatureStore,
+    FolderSource,
+    HuggingFaceSource,
+    InvalidParameterError,
+    SourceError,
+    SyntheticSource,
+    build_store,
+    open_source,
+)
+from featstore.synth import plan_synthetic_metadata
 from featstore.urbansound8k import METADATA_COLUMNS
 
 
@@ -153,3 +163,73 @@ def test_hub_rows_with_a_null_cell_are_set_aside_before_decoding(hf_dataset, tmp
     assert [r["reason"] for r in source.rejected] == ["invalid metadata: fold is blank (row 1)"]
     summary = build_store(source, tmp_path / "s.h5", n_jobs=1, progress=False)
     assert summary.n_stored == 11 and FeatureStore(tmp_path / "s.h5").verify() == []
+
+
+# --------------------------------------------------------------------------- #
+# Synthetic data, an ordinary source
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    "spec, size, full",
+    [("synthetic", 1000, False), ("synthetic:40", 40, False), ("synthetic:full", 8732, True)],
+)
+def test_synthetic_specs(spec, size, full):
+    source = open_source(spec, seed=5)
+    assert isinstance(source, SyntheticSource)
+    assert (source.name, source.size, source.seed, source.full, len(source)) == ("synthetic", size, 5, full, size)
+    assert source.label == source.description == f"synthetic ({size} clips, seed 5)"
+    assert source.info == {"name": "synthetic", "size": size, "seed": 5}
+    assert open_source(source.spec, seed=source.seed).info == source.info
+
+
+def test_full_is_the_same_plan_as_its_size():
+    # A store records the size only: synthetic:8732 must regenerate synthetic:full.
+    pd.testing.assert_frame_equal(plan_synthetic_metadata(full=True, seed=3),
+                                  plan_synthetic_metadata(n_clips=8732, seed=3))
+
+
+@pytest.mark.parametrize("spec", ["synthetic:many", "synthetic:5", "synthetic:-3"])
+def test_bad_synthetic_spec(spec):
+    with pytest.raises(SourceError, match="Bad synthetic source .* synthetic:N"):
+        open_source(spec)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"seed": -1}, "seed must be a non-negative int"), ({"n_jobs": 0}, "n_jobs must be a non-zero int")],
+)
+def test_bad_synthetic_arguments(kwargs, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        open_source("synthetic:20", **kwargs)
+
+
+def test_a_seed_is_for_synthetic_sources_only(tiny_dataset):
+    with pytest.raises(InvalidParameterError, match="only synthetic sources have a seed"):
+        open_source(tiny_dataset, seed=1)
+
+
+def test_synthetic_source_generates_once_and_cleans_up(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with open_source("synthetic:20", seed=1) as source:
+        assert list(tmp_path.iterdir()) == []  # nothing generated until needed
+        root = source.root
+        assert root.parent == tmp_path and len(list(source)) == 20 and source.rejected == []
+        assert source.root == root
+        out = tmp_path / "s.h5"
+        summary = build_store(source, out, n_jobs=1, progress=False)
+    assert not root.exists() and [p.name for p in tmp_path.iterdir()] == ["s.h5"]
+    store = FeatureStore(out)
+    assert summary.n_stored == 20 and store.source == "synthetic (20 clips, seed 1)"
+    assert store.source_info == {"name": "synthetic", "size": 20, "seed": 1}
+
+
+def test_synthetic_source_equals_the_generated_folder(tmp_path):
+    from featstore import make_synthetic_dataset
+
+    folder = make_synthetic_dataset(tmp_path / "data", n_clips=20, seed=2, progress=False)
+    with open_source("synthetic:20", seed=2) as source:
+        build_store(source, tmp_path / "a.h5", n_jobs=1, progress=False)
+    build_store(open_source(folder), tmp_path / "b.h5", n_jobs=1, progress=False)
+    _assert_same_store(tmp_path / "a.h5", tmp_path / "b.h5")
+    assert FeatureStore(tmp_path / "b.h5").source_info == {"name": "folder", "size": 20}

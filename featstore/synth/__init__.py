@@ -45,8 +45,10 @@ whatever ``n_jobs``.
 The package: :mod:`~featstore.synth.plan` draws the metadata and formats,
 :mod:`~featstore.synth.signals` holds the signal building blocks,
 :mod:`~featstore.synth.signatures` the ten class signatures,
-:mod:`~featstore.synth.render` renders and encodes one recording and
-:mod:`~featstore.synth.dataset` writes the whole data set.
+:mod:`~featstore.synth.render` renders and encodes one recording,
+:mod:`~featstore.synth.dataset` writes the whole data set and
+:mod:`~featstore.synth.source` offers it to :func:`~featstore.build_store` as a
+source (``open_source("synthetic:500", seed=1)``).
 
 Examples
 --------
@@ -61,10 +63,12 @@ from __future__ import annotations
 
 from .dataset import make_synthetic_dataset
 from .plan import DEFAULT_N_CLIPS, FORMAT_COLUMNS, plan_synthetic_metadata
+from .source import SyntheticSource
 
 __all__ = [
     "DEFAULT_N_CLIPS",
     "FORMAT_COLUMNS",
+    "SyntheticSource",
     "make_synthetic_dataset",
     "plan_synthetic_metadata",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "CLIP_SECONDS",
     "DEFAULT_N_CLIPS",
     "FORMAT_COLUMNS",
+    "check_size",
     "plan_synthetic_metadata",
 ]
 
@@ -75,8 +76,8 @@ SHORT_CLIP_MEAN_SECONDS = (2.31, 1.07, 2.41, 1.38, 1.68, 2.36, 1.54, 2.03, 1.4, 
 _PLAN_STREAM = 0
 
 
-def _check_size(n_clips, full) -> int | None:
-    """Return the number of clips asked for, or None for the full-size set."""
+def check_size(n_clips, full) -> int | None:
+    """The number of clips asked for, or None for the full-size set; raises if invalid."""
     if check_bool(full, "full"):
         if n_clips is not None:
             raise InvalidParameterError(
@@ -235,7 +236,7 @@ def plan_synthetic_metadata(*, n_clips: int | None = None, full: bool = False, s
         A ``ValueError``: if ``n_clips`` is not an int >= 10, both ``n_clips`` and ``full=True`` are
         given, or ``seed`` is not a non-negative int.
     """
-    size = _check_size(n_clips, full)
+    size = check_size(n_clips, full)
     seed = check_seed(seed)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_PLAN_STREAM,)))
     counts = _clip_counts(size)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import check_n_jobs, check_positive_int
-from .audio import read_audio
+from .audio import open_audio, read_frames
 from .config import FeatureConfig
 from .exceptions import BuildError, ClipError, InvalidParameterError, OutputError, StoreExistsError
 from .metadata import rejection
@@ -121,6 +121,18 @@ def _one_thread_per_worker():
             torch.set_num_threads(before)
 
 
+def _decode(audio, config: FeatureConfig) -> tuple:
+    """``(waveform, sample_rate, channels, n_frames)`` of one clip; of a long file, only the span kept is read."""
+    from .features import crop_of, prepare_waveform
+
+    with open_audio(audio) as f:
+        crop = crop_of(f.frames, f.samplerate, config)
+        samples = read_frames(f, crop.start, crop.stop)
+        sample_rate, channels = f.samplerate, f.channels
+        n_frames = len(samples) if crop.offset is None else f.frames
+    return prepare_waveform(samples, sample_rate, config, crop=crop), sample_rate, channels, n_frames
+
+
 def _process_batch(refs, config: FeatureConfig):
     """Decode and featurise a batch of clips (runs in a worker thread).
 
@@ -129,13 +141,10 @@ def _process_batch(refs, config: FeatureConfig):
     """
     import torch
 
-    from .features import prepare_waveform
-
     waveforms, rows, rejected = [], [], []
     for ref in sorted(refs, key=lambda ref: int(ref.row["fold"])):
         try:
-            samples, sample_rate = read_audio(ref.audio)
-            waveform = prepare_waveform(samples, sample_rate, config)
+            waveform, sample_rate, channels, n_frames = _decode(ref.audio, config)
         except ClipError as exc:
             rejected.append(rejection(ref.row, str(exc)))
             continue
@@ -144,8 +153,8 @@ def _process_batch(refs, config: FeatureConfig):
             {
                 **ref.row,
                 "orig_sample_rate": sample_rate,
-                "orig_channels": samples.shape[1],
-                "orig_duration": samples.shape[0] / sample_rate,
+                "orig_channels": channels,
+                "orig_duration": n_frames / sample_rate,
             }
         )
     if not rows:

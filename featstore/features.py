@@ -4,6 +4,7 @@ Shapes follow torchaudio's conventions: waveforms are ``(..., time)``, spectrogr
 ``(..., n_mels, n_frames)``.
 """
 
+import dataclasses
 import functools
 import math
 
@@ -14,7 +15,7 @@ import torchaudio
 from .config import FeatureConfig
 from .exceptions import ClipError
 
-__all__ = ["to_mono", "fix_length", "resample", "FeatureExtractor", "prepare_waveform"]
+__all__ = ["Crop", "FeatureExtractor", "crop_of", "fix_length", "prepare_waveform", "resample", "to_mono"]
 
 _AMIN = 1e-10  # power floor before the log: silence gives finite -100 dB
 
@@ -118,8 +119,76 @@ MAX_RESAMPLING_KERNEL = 2**25
 """Largest resampling kernel accepted, in values (128 MB of float32)."""
 
 
-def prepare_waveform(samples: np.ndarray, sample_rate: int, config: FeatureConfig) -> torch.Tensor:
+def _check_rate(sample_rate: int, config: FeatureConfig):
+    gcd = math.gcd(sample_rate, config.sample_rate)
+    kernel_size = (sample_rate // gcd) * (config.sample_rate // gcd)  # phases x taps, roughly
+    if kernel_size > MAX_RESAMPLING_KERNEL:
+        raise ClipError(
+            f"unsupported sample rate {sample_rate} Hz: resampling it to {config.sample_rate} Hz would need a "
+            f"filter of about {kernel_size / 1e6:.0f} million values. Convert the file to a standard rate "
+            f"(e.g. 44100 or 48000 Hz)."
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Crop:
+    """The input frames ``[start, stop)`` a clip is made from, and where it begins in their resampled output.
+
+    ``offset`` is None when the whole file is read and padded or centre-cropped
+    as usual (:func:`fix_length`).
+    """
+
+    start: int
+    stop: int
+    offset: int | None = None
+
+
+def crop_of(n_frames: int, sample_rate: int, config: FeatureConfig) -> Crop:
+    """The frames of a file of ``n_frames`` frames that its fixed-length clip needs.
+
+    A file up to twice the clip length is read whole, as it always was. Of a
+    longer one only the centre-cropped span is read, plus the whole resampling
+    frames around it and ``width`` samples of context on each side (see
+    :class:`_SincResampler`): every output sample kept is then computed from
+    the same input samples, in the same frame, as when the whole file is
+    resampled and then cropped, so the clip is the same, and memory does not
+    grow with the length of the file.
+
+    Raises
+    ------
+    ClipError
+        If the sample rate cannot be resampled (see :func:`prepare_waveform`).
+    """
+    sample_rate = int(sample_rate)
+    _check_rate(sample_rate, config)
+    if n_frames * config.sample_rate <= 2 * config.clip_samples * sample_rate:
+        return Crop(0, n_frames)
+    n_out = config.clip_samples
+    if sample_rate == config.sample_rate:
+        start = (n_frames - n_out) // 2  # fix_length's centre crop
+        return Crop(start, start + n_out, 0)
+    resampler = _resampler(sample_rate, config.sample_rate)
+    hop, phases, width = resampler.hop, resampler.n_phases, resampler.width
+    first_out = (_resampled_length(n_frames, sample_rate, config.sample_rate) - n_out) // 2
+    first_frame, end_frame = first_out // phases, -(-(first_out + n_out) // phases)
+    # Whole frames before the first one kept, enough to cover the left context.
+    start_frame = max(0, first_frame - -(-width // hop))
+    start, stop = start_frame * hop, min(n_frames, end_frame * hop + width)
+    return Crop(start, stop, first_out - start_frame * phases)
+
+
+def prepare_waveform(samples: np.ndarray, sample_rate: int, config: FeatureConfig, *,
+                     crop: Crop | None = None) -> torch.Tensor:
     """Decoded samples ``(n_samples, n_channels)`` to the fixed-length mono clip ``(clip_samples,)``.
+
+    Parameters
+    ----------
+    samples : ndarray of shape (n_samples, n_channels)
+        The whole file, or the frames ``crop`` names.
+    sample_rate : int
+    config : FeatureConfig
+    crop : Crop, optional
+        From :func:`crop_of`, when only its span of the file was read.
 
     Raises
     ------
@@ -129,17 +198,12 @@ def prepare_waveform(samples: np.ndarray, sample_rate: int, config: FeatureConfi
         16 kHz needs about 700 million values; the usual rates need under a million).
     """
     sample_rate = int(sample_rate)
-    gcd = math.gcd(sample_rate, config.sample_rate)
-    kernel_size = (sample_rate // gcd) * (config.sample_rate // gcd)  # phases x taps, roughly
-    if kernel_size > MAX_RESAMPLING_KERNEL:
-        raise ClipError(
-            f"unsupported sample rate {sample_rate} Hz: resampling it to {config.sample_rate} Hz would need a "
-            f"filter of about {kernel_size / 1e6:.0f} million values. Convert the file to a standard rate "
-            f"(e.g. 44100 or 48000 Hz)."
-        )
+    _check_rate(sample_rate, config)
     mono = torch.from_numpy(np.ascontiguousarray(to_mono(samples), dtype=np.float32))
     mono = resample(mono, sample_rate, config.sample_rate)
-    return fix_length(mono, config.clip_samples)
+    if crop is None or crop.offset is None:
+        return fix_length(mono, config.clip_samples)
+    return mono[crop.offset : crop.offset + config.clip_samples]
 
 
 class FeatureExtractor(torch.nn.Module):

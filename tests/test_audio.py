@@ -66,3 +66,81 @@ def test_rejects_bad_clips_with_reason(tmp_path, content, reason):
 def test_rejects_empty_bytes():
     with pytest.raises(ClipError, match="empty audio bytes"):
         read_audio(b"")
+
+
+# --------------------------------------------------------------------------- #
+# Truncation, told by the sizes in the WAV header (not by libsndfile's log)
+# --------------------------------------------------------------------------- #
+
+
+def _data_chunk(raw: bytes, order="little") -> tuple:
+    """Offset of the data chunk's size field, and the size it declares."""
+    at = raw.index(b"data") + 4
+    return at, int.from_bytes(raw[at:at + 4], order)
+
+
+def _declaring(raw: bytes, size: int, order="little") -> bytes:
+    at, _ = _data_chunk(raw, order)
+    return raw[:at] + size.to_bytes(4, order) + raw[at + 4:]
+
+
+SECOND = tone(seconds=1.0, sample_rate=16000, channels=2)
+
+
+@pytest.mark.parametrize(
+    "raw, declared, present",
+    [
+        (_wav_bytes(SECOND)[:9000], 64000, 8956),
+        (_wav_bytes(SECOND, subtype="FLOAT")[:30000], 128000, None),  # fact and PEAK chunks before the data
+        (_wav_bytes(SECOND, subtype="PCM_24")[:-1], 96000, 95999),  # one byte short
+    ],
+    ids=["pcm16-cut", "float-cut-after-other-chunks", "pcm24-one-byte-short"],
+)
+def test_a_cut_file_is_truncated(raw, declared, present):
+    present = present if present is not None else len(raw) - _data_chunk(raw)[0] - 4
+    with pytest.raises(ClipError, match=f"truncated file: the header declares {declared} bytes of audio, "
+                                        f"the file holds {present}"):
+        read_audio(raw)
+
+
+def test_a_cut_big_endian_file_is_truncated():
+    buffer = io.BytesIO()
+    sf.write(buffer, SECOND, 16000, format="WAV", subtype="PCM_16", endian="BIG")
+    raw = buffer.getvalue()
+    assert raw[:4] == b"RIFX" and _data_chunk(raw, "big")[1] == 64000
+    assert read_audio(raw)[0].shape == SECOND.shape
+    with pytest.raises(ClipError, match="truncated file: the header declares 64000 bytes"):
+        read_audio(raw[:5000])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        # A chunk after the audio: more bytes in the file than the data chunk declares.
+        lambda raw: raw[:4] + (len(raw) + 4).to_bytes(4, "little") + raw[8:] + b"LIST" + (4).to_bytes(4, "little")
+        + b"INFO",
+        # Junk at the end, outside any chunk.
+        lambda raw: raw + b"\0" * 7,
+        # Size left unknown by a streaming writer (libsndfile logs "data : 4294967295 (should be 64000)",
+        # which the log-parsing check took for a truncation); the audio runs to the end of the file.
+        lambda raw: _declaring(raw, 0xFFFFFFFF),
+    ],
+    ids=["chunk-after-data", "trailing-junk", "unknown-size"],
+)
+def test_complete_files_are_not_truncated(make):
+    samples, sample_rate = read_audio(make(_wav_bytes(SECOND)))
+    assert sample_rate == 16000
+    np.testing.assert_array_equal(samples, read_audio(_wav_bytes(SECOND))[0])
+
+
+def test_odd_sized_data_is_padded_not_truncated():
+    raw = _wav_bytes(tone(seconds=1001 / 16000, sample_rate=16000), subtype="PCM_U8")
+    assert _data_chunk(raw)[1] == 1001 and len(raw) - _data_chunk(raw)[0] - 4 == 1002  # the pad byte
+    assert read_audio(raw)[0].shape == (1001, 1)
+
+
+def test_other_formats_are_read_without_the_wav_check(tmp_path):
+    path = tmp_path / "clip.flac"
+    sf.write(path, SECOND, 16000, format="FLAC")
+    samples, _ = read_audio(path)
+    np.testing.assert_allclose(samples, SECOND, atol=1e-4)

@@ -6,6 +6,7 @@ import h5py
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from featstore import (
     BuildError,
@@ -222,3 +223,64 @@ def test_store_gets_the_permissions_of_a_normal_new_file(tiny_dataset, tmp_path)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
     assert [p.name for p in tmp_path.iterdir()] == ["store.h5"]
+
+
+# --------------------------------------------------------------------------- #
+# A long file is read by seeking to the span its clip keeps
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    "sample_rate, seconds, channels, subtype",
+    [(8000, 600.0, 1, "PCM_16"), (44100, 30.0, 2, "PCM_24"), (48000, 9.0, 2, "PCM_16"), (16000, 20.0, 1, "FLOAT"),
+     (22050, 8.5, 1, "PCM_16"), (96000, 12.3, 2, "FLOAT")],
+    ids=["8k-10min", "44k-30s", "48k-9s", "16k-no-resampling", "22k-just-over-twice", "96k"],
+)
+def test_a_long_file_is_read_by_seeking(tmp_path, monkeypatch, rng, sample_rate, seconds, channels, subtype):
+    """Only the frames the 4 s centre crop needs are decoded, and the clip is the one a whole decode gives.
+
+    Bit for bit, not only up to the resampler's edge effect: the span read is made of
+    whole resampling frames plus the filter's context on each side, so every output
+    sample kept is computed from the same input samples, in the same frame, as when
+    the whole file is resampled and then cropped.
+    """
+    from featstore.audio import read_audio
+    from featstore.build import _decode
+
+    path = tmp_path / "long.wav"
+    sf.write(path, 0.3 * rng.standard_normal((int(seconds * sample_rate), channels)), sample_rate, subtype=subtype)
+    decoded = []
+    real_read = sf.SoundFile.read
+    monkeypatch.setattr(sf.SoundFile, "read", lambda self, frames=-1, **kw: decoded.append(frames)
+                        or real_read(self, frames, **kw))
+    waveform, rate, n_channels, n_frames = _decode(path, FeatureConfig())
+    monkeypatch.undo()
+    assert (rate, n_channels, n_frames) == (sample_rate, channels, int(seconds * sample_rate))
+    assert len(decoded) == 1 and 4.0 * sample_rate <= decoded[0] <= 4.05 * sample_rate + 1024
+
+    samples, _ = read_audio(path)  # the whole file, the way every clip used to be read
+    torch.testing.assert_close(waveform, prepare_waveform(samples, sample_rate, FeatureConfig()), rtol=0, atol=0)
+
+
+def test_clips_up_to_twice_the_clip_length_are_read_whole(tmp_path, monkeypatch):
+    from featstore.build import _decode
+
+    path = tmp_path / "clip.wav"
+    sf.write(path, tone(seconds=7.9, sample_rate=44100), 44100)
+    decoded = []
+    real_read = sf.SoundFile.read
+    monkeypatch.setattr(sf.SoundFile, "read", lambda self, frames=-1, **kw: decoded.append(frames)
+                        or real_read(self, frames, **kw))
+    _decode(path, FeatureConfig())
+    assert decoded == [int(7.9 * 44100)]
+
+
+def test_a_long_file_in_a_build(tmp_path, rng):
+    clips = good_clips(n_per_fold=1, folds=(1,)) + [{
+        "name": "long.wav", "fold": 1, "classID": 4, "sample_rate": 8000, "subtype": "PCM_16",
+        "samples": (0.2 * rng.standard_normal((8000 * 300, 1))).astype(np.float32),
+    }]
+    root = write_tree(tmp_path / "UrbanSound8K", clips)
+    build_store(open_source(root), tmp_path / "s.h5", n_jobs=1, progress=False)
+    meta = FeatureStore(tmp_path / "s.h5").metadata().set_index("slice_file_name")
+    assert meta.loc["long.wav", "orig_duration"] == 300.0 and meta.loc["long.wav", "orig_sample_rate"] == 8000

@@ -133,8 +133,8 @@ def test_a_blank_number_is_found_before_decoding(dataset, tmp_path, monkeypatch,
 
     _write_csv_with(dataset, lambda lines: _blank_cell(lines, 2, column))
     decoded = []
-    real_read = featstore.build.read_audio
-    monkeypatch.setattr(featstore.build, "read_audio", lambda audio: decoded.append(audio) or real_read(audio))
+    real_open = featstore.build.open_audio
+    monkeypatch.setattr(featstore.build, "open_audio", lambda audio: decoded.append(audio) or real_open(audio))
     with pytest.raises(BuildError, match=f"strict build: .* was rejected: invalid metadata: {column} is blank"):
         build_store(open_source(dataset), tmp_path / "strict.h5", n_jobs=1, strict=True, progress=False)
     assert decoded == [] and not (tmp_path / "strict.h5").exists()

@@ -12,7 +12,6 @@ import platform
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,15 +48,22 @@ def machine() -> dict:
     }
 
 
-@contextlib.contextmanager
-def synthetic_dataset(spec: str, seed: int = 0):
-    """Generate ``synthetic[:N|:full]`` into a temporary folder; yield its root."""
-    from featstore.__main__ import parse_synthetic
-    from featstore.synth import make_synthetic_dataset
+def open_data(spec: str, *, seed: int = 0):
+    """``featstore.open_source(spec)``, with ``seed`` for synthetic data (other sources have none).
 
-    n_clips, full = parse_synthetic(spec)
-    with tempfile.TemporaryDirectory(prefix="bench-synthetic-") as folder:
-        yield make_synthetic_dataset(folder, n_clips=n_clips, full=full, seed=seed, overwrite=True, n_jobs=-1)
+    Use it as a context manager: leaving it deletes generated data.
+    """
+    from featstore import SyntheticSource, open_source
+
+    source = open_source(spec)
+    if isinstance(source, SyntheticSource) and source.seed != seed:
+        source = open_source(spec, seed=seed)
+    return source
+
+
+def log(msg):
+    """A progress line with the time, flushed at once."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def run_measured(cmd: list, *, poll_seconds: float = 0.05) -> dict:

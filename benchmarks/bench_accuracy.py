@@ -36,8 +36,6 @@ folds, ``--grid small``) is spelled out next to the tables. Seeds are fixed
 """
 
 import argparse
-import contextlib
-import dataclasses
 import re
 import sys
 import tempfile
@@ -45,164 +43,25 @@ import time
 from pathlib import Path
 
 import numpy as np
-from skorch.callbacks import Callback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
-
-FULL_EPOCHS = 10
-QUICK_SOURCE = "synthetic:120"
-_SYNTHETIC_SOURCE = re.compile(r"synthetic \((\d+) clips, seed (\d+)\)")
-
-
-# ----------------------------------------------------------------------------
-# datasets: a store, its label and (when needed) the audio files behind it
-
-
-@dataclasses.dataclass
-class Dataset:
-    """A feature store being benchmarked, with what the benchmarks need to know about it."""
-
-    store: object  # featstore.FeatureStore
-    label: str
-    audio_root: Path | None = None  # UrbanSound8K-layout folder with the store's clips
-    build_seconds: float | None = None  # store build time, when built by this run
-
-    @property
-    def fold_based(self) -> bool:
-        """True when the store has the folds the fold protocols need (at least 3)."""
-        return len(self.store.folds) >= 3
-
-
-def add_dataset_arguments(parser, *, results=True):
-    group = parser.add_argument_group("dataset")
-    group.add_argument("--store", type=Path, help="an existing feature store")
-    group.add_argument("--source", help="build a store first from synthetic[:N|:full] or an UrbanSound8K-layout "
-                       "folder (with --store: the folder holding the store's audio files)")
-    group.add_argument("--quick", action="store_true", help=f"a CI-sized run (default data: {QUICK_SOURCE})")
-    group.add_argument("--label", help="dataset name for the tables (default: from the store)")
-    group.add_argument("--real-data", type=Path, default=_common.REAL_DEV_DATA,
-                       help="the real UrbanSound8K fold-1 copies (default: %(default)s)")
-    group.add_argument("--seed", type=int, default=0)
-    if results:
-        group.add_argument("--results-dir", type=Path, default=None,
-                           help="write results (and a README) here instead of benchmarks/results/")
-
-
-def dataset_label(store, *, real_data: Path | None, label: str | None = None) -> str:
-    if label:
-        return label
-    if store.source.startswith("synthetic"):
-        return "synthetic"
-    if real_data is not None and store.source == f"UrbanSound8K folder {Path(real_data).name}" and store.folds == (1,):
-        return _common.REAL_DEV_LABEL
-    return store.source
-
-
-def build_temporary_store(root: Path, folder: Path, *, description: str | None = None) -> tuple:
-    """Build a store of an UrbanSound8K-layout folder into ``folder``; return (store, seconds)."""
-    from featstore import FeatureStore, build_store, open_source
-
-    source = open_source(str(root))
-    if description:
-        source.description = description
-    out = Path(folder) / "store.h5"
-    summary = build_store(source, out, n_jobs=-1, progress=False)
-    return FeatureStore(out), summary.seconds
-
-
-@contextlib.contextmanager
-def regenerated_audio(store, folder: Path):
-    """Regenerate the synthetic dataset a store was built from (same size and seed); yield its root."""
-    from featstore import make_synthetic_dataset
-
-    match = _SYNTHETIC_SOURCE.fullmatch(store.source)
-    if not match:
-        raise SystemExit(f"error: cannot tell how {store.path} was generated (source {store.source!r}); "
-                         "pass --source with the folder of its audio files")
-    n_clips, seed = int(match[1]), int(match[2])
-    full = n_clips == 8732
-    started = time.perf_counter()
-    root = make_synthetic_dataset(folder, n_clips=None if full else n_clips, full=full, seed=seed,
-                                  overwrite=True, n_jobs=-1, progress=False)
-    print(f"regenerated the store's synthetic audio ({n_clips} clips, seed {seed}) in "
-          f"{time.perf_counter() - started:.0f} s")
-    yield root
-
-
-def check_audio_matches(store, root: Path):
-    """Every stored clip must have its file under ``root``."""
-    from notebook_pipeline import audio_paths
-
-    meta = store.metadata()
-    missing = [p for p in audio_paths(meta, root) if not Path(p).is_file()]
-    if missing:
-        raise SystemExit(f"error: {len(missing)} of the store's clips are not under {root} (e.g. {missing[0]}); "
-                         "pass --source with the folder the store was built from")
-
-
-@contextlib.contextmanager
-def open_dataset(args, *, need_audio: bool):
-    """The dataset of ``--store`` / ``--source`` / ``--quick``, built or regenerated in a temporary folder."""
-    from featstore import FeatureStore
-
-    with contextlib.ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-dataset-")))
-        if args.store is not None:
-            store = FeatureStore(args.store)
-            label = dataset_label(store, real_data=args.real_data, label=args.label)
-            audio_root, build_seconds = None, None
-            if need_audio:
-                if args.source:
-                    audio_root = Path(args.source)
-                elif store.source.startswith("synthetic"):
-                    audio_root = stack.enter_context(regenerated_audio(store, tmp / "audio"))
-                elif label == _common.REAL_DEV_LABEL:
-                    audio_root = Path(args.real_data)
-                else:
-                    raise SystemExit("error: this benchmark needs the audio files behind the store: "
-                                     "pass --source FOLDER")
-                check_audio_matches(store, audio_root)
-        else:
-            from featstore.__main__ import parse_synthetic
-
-            source = args.source or (QUICK_SOURCE if args.quick else "synthetic:full")
-            if parse_synthetic(source) is not None:
-                n_clips, full = parse_synthetic(source)
-                from featstore import make_synthetic_dataset
-
-                audio_root = make_synthetic_dataset(tmp / "audio", n_clips=n_clips, full=full, seed=args.seed,
-                                                    overwrite=True, n_jobs=-1, progress=False)
-                n = 8732 if full else n_clips
-                store, build_seconds = build_temporary_store(
-                    audio_root, tmp, description=f"synthetic ({n} clips, seed {args.seed})")
-            else:
-                audio_root = Path(source)
-                store, build_seconds = build_temporary_store(audio_root, tmp)
-            label = dataset_label(store, real_data=args.real_data, label=args.label)
-            print(f"built a store of {len(store)} clips from {source} in {build_seconds:.1f} s")
-        yield Dataset(store=store, label=label, audio_root=audio_root, build_seconds=build_seconds)
-
-
-def real_data_present(path) -> bool:
-    return path is not None and (Path(path) / "metadata" / "UrbanSound8K.csv").is_file()
-
+import report  # noqa: E402
+from _common import log as _log  # noqa: E402
+from _datasets import (  # noqa: E402
+    Dataset,
+    add_dataset_arguments,
+    build_temporary_store,
+    check_audio_matches,
+    dataset_label,
+    open_dataset,
+    real_data_present,
+)
+from _scoring import FULL_EPOCHS, RunningTrainAccuracy, history_rows, reduction_note, scores, subsample  # noqa: E402
 
 # ----------------------------------------------------------------------------
-# data selection, estimators and scores
+# estimators and result names
 
-
-def subsample(y, groups, max_per_group: int | None, seed: int) -> np.ndarray:
-    """Indices keeping at most ``max_per_group`` clips of every group (seeded, sorted)."""
-    index = np.arange(len(y))
-    if not max_per_group:
-        return index
-    rng = np.random.default_rng(seed)
-    keep = []
-    for g in np.unique(groups):
-        members = index[groups == g]
-        keep.append(members if len(members) <= max_per_group else rng.choice(members, max_per_group, replace=False))
-    return np.sort(np.concatenate(keep))
 
 
 def cnn_variants(epochs: int, seed: int) -> dict:
@@ -218,77 +77,10 @@ def cnn_variants(epochs: int, seed: int) -> dict:
     }
 
 
-def scores(y_true, y_pred, class_names) -> dict:
-    from sklearn.metrics import accuracy_score, classification_report, f1_score
-
-    labels = list(range(len(class_names)))
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "per_class": classification_report(y_true, y_pred, labels=labels, target_names=list(class_names),
-                                           output_dict=True, zero_division=0),
-    }
-
-
-class RunningTrainAccuracy(Callback):
-    """skorch callback recording ``train_acc``: the accuracy of the training batches as they were trained.
-
-    The notebook's "train acc" is this running figure; skorch records only the loss.
-    """
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.correct_, self.seen_ = 0, 0
-
-    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
-        if training and y_pred is not None:
-            y = batch[1]
-            self.correct_ += int((y_pred.argmax(1).cpu() == y.cpu()).sum())
-            self.seen_ += len(y)
-
-    def on_epoch_end(self, net, **kwargs):
-        if self.seen_:
-            net.history.record("train_acc", self.correct_ / self.seen_)
-
-
-def history_rows(net) -> list:
-    keys = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "dur")
-    return [{k: row[k] for k in keys if k in row} for row in net.history]
-
-
-def reduction_note(args, *, parts) -> str:
-    """A sentence listing what was reduced from the full protocol, or saying nothing was."""
-    notes = []
-    if "grid_clips" in parts and args.max_clips_per_fold:
-        notes.append(f"at most {args.max_clips_per_fold} clips per fold (seeded random subset) in the grid search")
-    if "clips" in parts and args.max_clips_per_fold:
-        notes.append(f"at most {args.max_clips_per_fold} clips per fold (seeded random subset) to train the CNNs")
-    real_clips = getattr(args, "real_max_clips", None) or args.max_clips_per_fold
-    if "real_clips" in parts and real_clips:
-        notes.append(f"a seeded random subset of {real_clips} clips")
-    if "epochs" in parts and args.epochs < FULL_EPOCHS:
-        notes.append(f"{args.epochs} CNN epoch(s) instead of {FULL_EPOCHS}")
-    if "cv_folds" in parts and args.cv_folds:
-        notes.append(f"outer folds {','.join(map(str, args.cv_folds))} only (for the CNN)")
-    if "grid" in parts:
-        if args.grid == "small":
-            notes.append("the small grid")
-        if args.grid_folds:
-            notes.append(f"the grid search sees folds {','.join(map(str, args.grid_folds))} only")
-    if "real_epochs" in parts and args.epochs < FULL_EPOCHS:
-        notes.append(f"{args.epochs} epoch(s) instead of {FULL_EPOCHS}")
-    if not notes:
-        return "Full protocol (nothing reduced)."
-    return "**Reduced run**: " + "; ".join(notes) + "."
-
-
 def result_name(args, protocol: str) -> str:
     """``bench_accuracy_<protocol>``, or ``bench_accuracy_<tag>_<protocol>`` with ``--tag``."""
     tag = getattr(args, "tag", None)
     return f"bench_accuracy_{tag}_{protocol}" if tag else f"bench_accuracy_{protocol}"
-
-
-def _log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 # ----------------------------------------------------------------------------
@@ -388,8 +180,6 @@ def run_notebook_protocol(ds: Dataset, args, results_dir):
     _common.write_results(result_name(args, "notebook"), ds.label, payload, md, results_dir=results_dir)
     print(md)
     if default_run is not None and args.report:
-        import report
-
         test_index = default_run["test_index"]
         report.write_report(
             label=ds.label, class_names=names, y_true=y[test_index], proba=default_run["proba"],
@@ -764,8 +554,8 @@ def main(argv=None) -> int:
                 run_grid(ds, args, args.results_dir)
     if not is_real and not args.no_real:
         if real_data_present(args.real_data):
-            with tempfile.TemporaryDirectory(prefix="bench-real-") as tmp:
-                store, seconds = build_temporary_store(Path(args.real_data), Path(tmp))
+            with tempfile.TemporaryDirectory(prefix="bench-real-") as tmp, _common.open_data(str(args.real_data)) as src:
+                store, seconds = build_temporary_store(src, Path(tmp))
                 label = dataset_label(store, real_data=args.real_data)
                 _log(f"built a store of the real clips ({len(store)}) in {seconds:.1f} s")
                 real = Dataset(store=store, label=label, audio_root=Path(args.real_data), build_seconds=seconds)

@@ -18,7 +18,6 @@ The files are read once beforehand, so every contender starts with a warm page c
 """
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -194,15 +193,19 @@ def main(argv=None):
     repeats = args.repeats or (1 if args.quick else 3)
     if args.quick and source == parser.get_default("source"):
         source = "synthetic:300"
-    if source.startswith("synthetic"):
-        label = args.label or "synthetic"
-        started = time.perf_counter()
-        with _common.synthetic_dataset(source, seed=args.seed) as root:
-            print(f"generated {source} in {time.perf_counter() - started:.0f} s")
-            run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, repeats=repeats, results_dir=args.results_dir)
-    else:
-        root = Path(source)
-        label = args.label or (_common.REAL_DEV_LABEL if root.resolve() == _common.REAL_DEV_DATA.resolve() else root.name)
+    from featstore import FolderSource, SyntheticSource
+
+    with _common.open_data(source, seed=args.seed) as data:
+        if isinstance(data, SyntheticSource):
+            label = args.label or "synthetic"
+            started = time.perf_counter()
+            root = data.root
+            print(f"generated {data.label} in {time.perf_counter() - started:.0f} s")
+        elif isinstance(data, FolderSource):
+            root = data.root
+            label = args.label or (_common.REAL_DEV_LABEL if root.resolve() == _common.REAL_DEV_DATA.resolve() else root.name)
+        else:
+            parser.error(f"--source {source!r}: bench_build times folders in the UrbanSound8K layout, or synthetic data")
         run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, repeats=repeats, results_dir=args.results_dir)
     return 0
 

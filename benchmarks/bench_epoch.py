@@ -46,7 +46,9 @@ from skorch.callbacks import Callback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
-import bench_accuracy  # noqa: E402
+from _common import log as _log  # noqa: E402
+import _datasets  # noqa: E402
+import _scoring  # noqa: E402
 import notebook_pipeline as nb  # noqa: E402
 
 NAME = "bench_epoch"
@@ -70,10 +72,6 @@ class TrainStepTimer(Callback):
             self.seconds_ += time.perf_counter() - self._started
             self.steps_ += 1
             self._started = None
-
-
-def _log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def warm_files(paths):
@@ -211,7 +209,7 @@ def run(ds, args):
     n_epoch = min(args.epoch_clips or n_all, n_all)
     epoch_index = np.sort(rng.choice(n_all, n_epoch, replace=False))
     folds, fold_note = pseudo_folds(ds, y, meta, args.seed)
-    cv_index = bench_accuracy.subsample(y, folds, args.cv_clips_per_fold, args.seed)
+    cv_index = _scoring.subsample(y, folds, args.cv_clips_per_fold, args.seed)
     warm_files(paths[np.union1d(epoch_index, cv_index)])
     warm_up_torch(n_mels, n_frames)
 
@@ -382,7 +380,7 @@ def _plot(epoch_rows, cv_rows, label, path):
 def main_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    bench_accuracy.add_dataset_arguments(parser)
+    _datasets.add_dataset_arguments(parser)
     sizes = parser.add_argument_group("sizes")
     sizes.add_argument("--epoch-clips", type=int, default=None,
                        help="time the epoch on a seeded subset of this many clips (default: all)")
@@ -407,7 +405,7 @@ def main(argv=None) -> int:
     for name in ("cv_epochs", "full_epochs", "eval_clips", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    with bench_accuracy.open_dataset(args, need_audio=True) as ds:
+    with _datasets.open_dataset(args, need_audio=True) as ds:
         run(ds, args)
     return 0
 

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import soundfile as sf
 import torch
 import torchaudio
@@ -71,15 +70,6 @@ class OnTheFlyLogMel(Dataset):
         wave = self._pad_or_crop(wave)
         logmel = self.to_db(self.mel(wave.unsqueeze(0)))  # (1, 64, 321)
         return logmel, self.labels[idx]
-
-
-def clips_of(root, folds=None):
-    """Paths, labels, folds and fsIDs of an UrbanSound8K-layout folder."""
-    meta = pd.read_csv(Path(root) / "metadata" / "UrbanSound8K.csv")
-    if folds is not None:
-        meta = meta[meta["fold"].isin(list(folds))]
-    paths = [str(Path(root) / "audio" / f"fold{r.fold}" / r.slice_file_name) for r in meta.itertuples()]
-    return paths, meta["classID"].to_numpy(), meta["fold"].to_numpy(), meta["fsID"].to_numpy()
 
 
 def audio_paths(metadata, root):

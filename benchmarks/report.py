@@ -29,7 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
-import bench_accuracy  # noqa: E402
+import _datasets  # noqa: E402
+import _scoring  # noqa: E402
 
 NAME = "report"
 
@@ -152,7 +153,7 @@ def write_report(*, label, class_names, y_true, proba, metadata, logmels, histor
     confidence = proba.max(1)
     folder = _common.results_folder(label, results_dir)
 
-    s = bench_accuracy.scores(y_true, y_pred, class_names)
+    s = _scoring.scores(y_true, y_pred, class_names)
     cm = confusion_matrix(y_true, y_pred, labels=list(range(len(class_names))))
     pairs = confused_pairs(cm, class_names)
     wrong = np.flatnonzero(y_pred != y_true)
@@ -208,14 +209,14 @@ def fit_and_report(ds, args):
 
     store = ds.store
     parts = ("clips", "epochs") if ds.fold_based else ("real_clips", "epochs")
-    reduction = bench_accuracy.reduction_note(args, parts=parts)
+    reduction = _scoring.reduction_note(args, parts=parts)
     clf = MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed,
-                           callbacks=[("train_acc", bench_accuracy.RunningTrainAccuracy())])
+                           callbacks=[("train_acc", _scoring.RunningTrainAccuracy())])
     if ds.fold_based:
         X, y, groups, meta = store.load("logmel", folds=[f for f in store.folds if f <= 10])
         # --max-clips-per-fold thins the training and validation folds only; fold 10 is analysed in full
         thinned = np.zeros(len(y), dtype=bool)
-        thinned[bench_accuracy.subsample(y, groups, args.max_clips_per_fold, args.seed)] = True
+        thinned[_scoring.subsample(y, groups, args.max_clips_per_fold, args.seed)] = True
         test = np.flatnonzero(groups == 10)
         fit = np.flatnonzero((groups != 10) & thinned)
         fit_groups = groups[fit]
@@ -225,7 +226,7 @@ def fit_and_report(ds, args):
     else:
         X, y, _, meta = store.load("logmel")
         fsid = meta["fsID"].to_numpy()
-        keep = bench_accuracy.subsample(y, np.zeros_like(y), args.max_clips_per_fold, args.seed)
+        keep = _scoring.subsample(y, np.zeros_like(y), args.max_clips_per_fold, args.seed)
         X, y, fsid, meta = X[keep], y[keep], fsid[keep], meta.iloc[keep].reset_index(drop=True)
         fit, test = next(GroupKFold(n_splits=5, shuffle=True, random_state=args.seed).split(X, y, fsid))
         inner_train, inner_valid = next(GroupKFold(n_splits=5, shuffle=True, random_state=args.seed + 1)
@@ -243,14 +244,14 @@ def fit_and_report(ds, args):
     proba_by_class[:, clf.classes_] = proba
     return write_report(label=ds.label, class_names=store.class_names, y_true=y[test], proba=proba_by_class,
                         metadata=meta.iloc[test].reset_index(drop=True), logmels=X[test],
-                        history=bench_accuracy.history_rows(clf), results_dir=args.results_dir, protocol=protocol)
+                        history=_scoring.history_rows(clf), results_dir=args.results_dir, protocol=protocol)
 
 
 def main_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    bench_accuracy.add_dataset_arguments(parser)
-    parser.add_argument("--epochs", type=int, default=bench_accuracy.FULL_EPOCHS)
+    _datasets.add_dataset_arguments(parser)
+    parser.add_argument("--epochs", type=int, default=_scoring.FULL_EPOCHS)
     parser.add_argument("--max-clips-per-fold", type=int, default=None, help="seeded random subset of every fold")
     return parser
 
@@ -263,7 +264,7 @@ def main(argv=None) -> int:
     if args.quick:
         args.epochs = min(args.epochs, 2)
         args.max_clips_per_fold = args.max_clips_per_fold or 12
-    with bench_accuracy.open_dataset(args, need_audio=False) as ds:
+    with _datasets.open_dataset(args, need_audio=False) as ds:
         fit_and_report(ds, args)
     return 0
 

@@ -22,14 +22,20 @@ def test_bench_build_on_a_small_synthetic_set(tmp_path):
     assert [r["method"].split(" (")[0] for r in payload["rows"]] == [
         "featstore build", "librosa per-clip loop", "librosa per-clip loop"
     ]
+    assert [r["clips"] for r in payload["rows"]] == [30, payload["librosa_clips_timed"], payload["librosa_clips_timed"]]
     assert all(r["clips_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in payload["rows"])
-    assert (tmp_path / "synthetic" / "bench_build.png").stat().st_size > 0
+    assert (tmp_path / "synthetic" / "bench_build.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<!-- results bench_build:synthetic -->" in (tmp_path / "README.md").read_text()
+    md = (tmp_path / "synthetic" / "bench_build.md").read_text()
+    assert "Dataset: **synthetic**, 30 clips (30 stored" in md
+    assert "| method | clips | seconds | seconds_min_max | clips_per_s | peak_rss_mb | featstore_speedup |" in md
 
 
 def test_bench_train_quick(tmp_path):
     assert bench_train.main(["--quick", "--results-dir", str(tmp_path)]) == 0
     payload = json.loads((tmp_path / "synthetic" / "bench_train.json").read_text())
     methods = {r["method"] for r in payload["rows"]}
-    assert {"MelCNNClassifier.fit", "plain PyTorch loop", "plain loop, channels_last"} <= methods
+    assert methods == {"MelCNNClassifier.fit", "MelCNNClassifier.fit, module__channels_last", "plain PyTorch loop",
+                       "plain loop, channels_last"}
+    assert {(r["batch_size"], r["clips"]) for r in payload["rows"]} == {(64, 128)}
     assert all(r["clips_per_s"] > 0 for r in payload["rows"])

@@ -1,8 +1,10 @@
 """Smoke tests of the benchmark scripts: each ``main([... "--quick"])`` on tiny generated data.
 
-The results go to a temporary folder (``--results-dir``), never to the committed
-``benchmarks/results/``. The run on the real UrbanSound8K fold-1 copies is skipped
-where they are absent.
+Beyond running, each test checks what the script wrote: the rows and columns of
+its tables, the class names and folds they are labelled with, counts that must
+match the store, and that every figure is a PNG. The results go to a temporary
+folder (``--results-dir``), never to the committed ``benchmarks/results/``. The
+run on the real UrbanSound8K fold-1 copies is skipped where they are absent.
 """
 
 import json
@@ -18,9 +20,12 @@ BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH_DIR))
 
 import _common  # noqa: E402
+import _datasets  # noqa: E402
 import bench_accuracy  # noqa: E402
 import bench_epoch  # noqa: E402
 import report  # noqa: E402
+
+from featstore import CLASS_NAMES, FeatureStore  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -28,15 +33,12 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     """A 120-clip synthetic dataset in the original layout and its store: ``(audio_root, store_path)``."""
-    from featstore import build_store, make_synthetic_dataset, open_source
+    from featstore import build_store, open_source
 
-    root = make_synthetic_dataset(tmp_path_factory.mktemp("synthetic") / "UrbanSound8K", n_clips=120, seed=0,
-                                  progress=False)
-    source = open_source(str(root))
-    source.description = "synthetic (120 clips, seed 0)"
     store = tmp_path_factory.mktemp("store") / "synthetic.h5"
-    build_store(source, store, n_jobs=1, progress=False)
-    return root, store
+    with open_source("synthetic:120", seed=0) as source:
+        build_store(source, store, n_jobs=1, progress=False)
+        yield source.root, store
 
 
 @pytest.fixture(scope="module")
@@ -58,24 +60,78 @@ def one_fold(synthetic, tmp_path_factory):
     return root, store
 
 
-def _results(folder: Path, name: str, dataset: str) -> dict:
-    """Check the JSON, Markdown and PNG files of one result; return the JSON."""
+def _png_shape(path: Path) -> tuple:
+    """(width, height) of a PNG file, from its header."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", f"{path} is not a PNG"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _table(md: str, first_column: str) -> tuple:
+    """The Markdown table of ``md`` whose first column is ``first_column``: (columns, rows of cells)."""
+    lines = md.splitlines()
+    for i, line in enumerate(lines):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == first_column:
+            rows = []
+            for row in lines[i + 2:]:
+                if not row.startswith("|"):
+                    break
+                rows.append([c.strip() for c in row.strip().strip("|").split("|")])
+            assert all(len(r) == len(cells) for r in rows)
+            return cells, rows
+    raise AssertionError(f"no table with a first column {first_column!r} in:\n{md}")
+
+
+def _results(folder: Path, name: str, dataset: str, pngs: int = 1) -> tuple:
+    """Check the JSON, Markdown and PNG files of one result; return the JSON and the Markdown."""
     slug = _common.dataset_slug(dataset)
     payload = json.loads((folder / slug / f"{name}.json").read_text())
     assert payload["dataset"] == dataset
     assert payload["benchmark"] == name
     md = (folder / slug / f"{name}.md").read_text()
     assert f"**{dataset}**" in md
-    assert list((folder / slug).glob(f"{name}*.png"))
-    assert f"<!-- results {name}:{slug} -->" in (folder / "README.md").read_text()
-    return payload
+    figures = sorted((folder / slug).glob(f"{name}*.png"))
+    assert len(figures) == pngs, figures
+    for figure in figures:
+        width, height = _png_shape(figure)
+        assert width > 100 and height > 100
+    readme = (folder / "README.md").read_text()
+    assert f"<!-- results {name}:{slug} -->" in readme
+    return payload, md
+
+
+def _check_report(payload, store_path, *, epochs):
+    """The error-analysis report of a CNN tested on fold 10 of the store."""
+    names = list(CLASS_NAMES)
+    test = FeatureStore(store_path).metadata(folds=[10])
+    assert payload["class_names"] == names and payload["n_test"] == len(test)
+    cm = np.array(payload["confusion_matrix"])
+    assert cm.shape == (10, 10) and cm.sum() == len(test)
+    assert cm.sum(axis=1).tolist() == [int((test["class"] == c).sum()) for c in names]
+    assert [h["epoch"] for h in payload["history"]] == list(range(1, epochs + 1))
+    assert {"train_loss", "train_acc", "valid_loss", "valid_acc"} <= set(payload["history"][0])
+    assert [payload["per_class"][c]["support"] for c in names] == cm.sum(axis=1).tolist()
+    for rows, wrong in ((payload["confident_mistakes"], True), (payload["unsure_correct"], False)):
+        for row in rows:
+            assert row["file"] in set(test["slice_file_name"]) and row["fold"] == 10
+            assert row["true"] in names and row["pred"] in names and (row["true"] != row["pred"]) == wrong
+            assert 0 <= row["confidence"] <= 1 and row["top_3"].startswith(f"{row['pred']}: ")
+    assert sum(p["count"] for p in payload["confused_pairs"]) <= cm.sum() - np.trace(cm)
 
 
 def test_bench_epoch_quick(synthetic, tmp_path):
     root, store = synthetic
     assert bench_epoch.main(["--store", str(store), "--source", str(root), "--quick",
                              "--results-dir", str(tmp_path)]) == 0
-    payload = _results(tmp_path, "bench_epoch", "synthetic")
+    payload, md = _results(tmp_path, "bench_epoch", "synthetic")
+    assert payload["n_clips"] == len(FeatureStore(store))
+    assert [r["pipeline"].split(":")[0].split(",")[0] for r in payload["epoch"]] == [
+        "(a) notebook", "(b) store + MelCNNClassifier", "(b) store + MelCNNClassifier", "reference"]
+    assert all(r["clips"] == payload["epoch_clips"] for r in payload["epoch"])
+    columns, rows = _table(md, "pipeline")
+    assert columns == ["pipeline", "clips", "seconds", "clips_per_s", "model_seconds", "data_seconds", "data_share"]
+    assert len(rows) == 4
     assert payload["epoch_speedup"] > 0
     assert payload["cv"]["extrapolated_speedup"] > 0
     assert payload["cv"]["measured_small_speedup"] > 0
@@ -90,52 +146,81 @@ def test_bench_epoch_one_fold_uses_pseudo_folds(one_fold, tmp_path):
     root, store = one_fold
     assert bench_epoch.main(["--store", str(store), "--source", str(root), "--quick", "--label", "one fold",
                              "--results-dir", str(tmp_path)]) == 0
-    payload = _results(tmp_path, "bench_epoch", "one fold")
+    payload, _ = _results(tmp_path, "bench_epoch", "one fold")
     assert "GroupKFold(10" in payload["cv"]["folds"]
+    assert payload["n_clips"] == len(FeatureStore(store))
 
 
 def test_bench_accuracy_quick(synthetic, tmp_path):
     _, store = synthetic
+    sizes = FeatureStore(store).fold_sizes()
     assert bench_accuracy.main(["--store", str(store), "--quick", "--no-real", "--report",
                                 "--results-dir", str(tmp_path)]) == 0
-    notebook = _results(tmp_path, "bench_accuracy_notebook", "synthetic")
-    assert {r["model"] for r in notebook["rows"]} >= {"majority class", "MFCC stats + logistic regression",
-                                                      "CNN default", "CNN specaugment", "CNN balanced"}
+    names = list(CLASS_NAMES)
+
+    notebook, md = _results(tmp_path, "bench_accuracy_notebook", "synthetic", pngs=2)
+    models = ["majority class", "MFCC stats + logistic regression", "CNN default", "CNN specaugment", "CNN balanced"]
+    assert [r["model"] for r in notebook["rows"]] == models
+    assert (notebook["train_folds"], notebook["valid_fold"], notebook["test_fold"]) == (list(range(1, 9)), 9, 10)
+    assert notebook["n_test"] == sizes[10] and notebook["n_train"] == sum(sizes[f] for f in range(1, 9))
     for row in notebook["rows"]:
         assert 0 <= row["accuracy"] <= 1 and 0 <= row["macro_f1"] <= 1
+        per_class = notebook["details"][row["model"]]["per_class"]
+        assert sum(per_class[c]["support"] for c in names) == sizes[10]
     assert "Reduced run" in notebook["reduction"]
-    official = _results(tmp_path, "bench_accuracy_official", "synthetic")
-    assert len(official["per_fold"]["logreg"]) == 10
+    columns, rows = _table(md, "model")
+    assert columns == ["model", "accuracy", "macro_f1", "best_epoch", "fit_seconds"] and [r[0] for r in rows] == models
+    columns, rows = _table(md, "class")
+    assert columns == ["class", *models] and [r[0] for r in rows] == names
+
+    official, md = _results(tmp_path, "bench_accuracy_official", "synthetic")
+    assert official["n_clips"] == sum(sizes.values())
+    assert list(official["per_fold"]["logreg"]) == [str(f) for f in range(1, 11)]
+    assert list(official["per_fold"]["cnn"]) == ["1", "2"]
+    assert [r["estimator"] for r in official["rows"]] == ["MFCC stats + logistic regression",
+                                                          "CNN default (no validation, fixed epochs)"]
+    assert [r["test_folds"] for r in official["rows"]] == [10, 2]
     for row in official["rows"]:
         assert 0 <= row["mean_accuracy"] <= 1 and row["std_accuracy"] >= 0
-    grid = _results(tmp_path, "bench_accuracy_grid", "synthetic")
+    assert [r[0] for r in _table(md, "test fold")[1]] == [str(f) for f in range(1, 11)]
+
+    grid, md = _results(tmp_path, "bench_accuracy_grid", "synthetic")
+    assert grid["folds"] == [1, 2] and grid["n_clips"] == sum(min(12, sizes[f]) for f in (1, 2))
     assert set(grid["best_params"]) == {"lr", "spec_augment", "class_weight"}
-    assert len(grid["cv_results"]["mean_test_score"]) == 8
-    rep = _results(tmp_path, "report", "synthetic")
-    assert 0 <= rep["accuracy"] <= 1
+    assert len(grid["cv_results"]["mean_test_score"]) == len(grid["cv_params"]) == 8
+    combos = {tuple(sorted((k, repr(v)) for k, v in p.items())) for p in grid["cv_params"]}
+    assert len(combos) == 8 and grid["best_params"] in grid["cv_params"]
+    assert sorted(int(r[0]) for r in _table(md, "rank_test_score")[1]) == sorted(grid["cv_results"]["rank_test_score"])
+
+    rep, _ = _results(tmp_path, "report", "synthetic", pngs=5)
+    _check_report(rep, store, epochs=1)
 
 
 def test_bench_accuracy_one_fold_is_grouped(one_fold, tmp_path):
     root, store = one_fold
     assert bench_accuracy.main(["--store", str(store), "--source", str(root), "--quick", "--label", "one fold",
                                 "--results-dir", str(tmp_path)]) == 0
-    payload = _results(tmp_path, "bench_accuracy_grouped", "one fold")
-    names = [r["estimator"] for r in payload["rows"]]
-    assert any(n.startswith("notebook pipeline") for n in names)
+    payload, md = _results(tmp_path, "bench_accuracy_grouped", "one fold")
+    estimators = ["majority class", "MFCC stats + logistic regression", "CNN default (store)",
+                  "notebook pipeline + SmallAudioCNN (on-the-fly)"]
+    assert [r["estimator"] for r in payload["rows"]] == estimators
+    assert payload["n_clips"] == min(60, len(FeatureStore(store)))
+    assert list(payload["per_split"]) == estimators and all(len(v) == 3 for v in payload["per_split"].values())
     for row in payload["rows"]:
         assert 0 <= row["mean_accuracy"] <= 1
+    assert [r[0] for r in _table(md, "estimator")[1]] == estimators
+    assert [r[0] for r in _table(md, "split")[1]] == ["1", "2", "3"]
 
 
 def test_report_quick(synthetic, tmp_path):
     _, store = synthetic
     assert report.main(["--store", str(store), "--quick", "--results-dir", str(tmp_path)]) == 0
-    payload = _results(tmp_path, "report", "synthetic")
-    assert len(payload["history"]) == 2
-    assert {"train_loss", "train_acc", "valid_loss", "valid_acc"} <= set(payload["history"][0])
-    assert len(payload["confusion_matrix"]) == 10
-    for row in payload["confident_mistakes"] + payload["unsure_correct"]:
-        assert row["file"].endswith(".wav") and 0 <= row["confidence"] <= 1
-    assert (tmp_path / "synthetic" / "report_confusion_matrix.png").is_file()
+    payload, md = _results(tmp_path, "report", "synthetic", pngs=5)
+    _check_report(payload, store, epochs=2)
+    columns, rows = _table(md, "class")
+    assert columns == ["class", "precision", "recall", "f1-score", "support"]
+    assert [r[0] for r in rows] == list(CLASS_NAMES)
+    assert [r[0] for r in _table(md, "epoch")[1]] == ["1", "2"]
 
 
 @pytest.mark.skipif(not bench_accuracy.real_data_present(_common.REAL_DEV_DATA),
@@ -143,7 +228,7 @@ def test_report_quick(synthetic, tmp_path):
 def test_bench_accuracy_real_fold1(tmp_path):
     assert bench_accuracy.main(["--source", str(_common.REAL_DEV_DATA), "--quick", "--real-max-clips", "40",
                                 "--results-dir", str(tmp_path)]) == 0
-    payload = _results(tmp_path, "bench_accuracy_grouped", _common.REAL_DEV_LABEL)
+    payload, _ = _results(tmp_path, "bench_accuracy_grouped", _common.REAL_DEV_LABEL)
     assert payload["n_clips"] == 40
 
 
@@ -172,3 +257,14 @@ def test_cv_plan_validates_on_the_last_training_fold():
     assert [(k, valid) for k, valid, *_ in plan] == [(1, 4), (2, 4), (3, 4), (4, 3)]
     for k, valid, n_train, n_valid, n_test in plan:
         assert n_train + n_valid + n_test == 26
+
+
+def test_a_store_names_the_synthetic_data_behind_it(synthetic):
+    root, store = synthetic
+    store = FeatureStore(store)
+    assert _datasets.dataset_label(store, real_data=None) == "synthetic"
+    with _datasets.regenerated_audio(store) as regenerated:
+        for row in store.metadata().head(5).itertuples():
+            path = Path("audio") / f"fold{row.fold}" / row.slice_file_name
+            assert (regenerated / path).read_bytes() == (root / path).read_bytes()
+    assert not regenerated.exists()

@@ -134,21 +134,14 @@ def read_frames(f: sf.SoundFile, start: int = 0, stop: int | None = None) -> np.
 def read_audio(audio):
     """Decode a whole clip to float32 samples.
 
-    Parameters
-    ----------
-    audio : str, os.PathLike or bytes
-        A path to an audio file, or the encoded bytes of one.
+    ``audio`` is a path or encoded bytes, as for :func:`open_audio`, and the
+    checks are those of :func:`open_audio` and :func:`read_frames` (a
+    :class:`ClipError` says which failed).
 
     Returns
     -------
     samples : ndarray of shape (n_samples, n_channels), dtype float32
     sample_rate : int
-
-    Raises
-    ------
-    ClipError
-        If the file is missing, cannot be decoded, is truncated, holds no samples,
-        holds NaN or infinite samples, or declares an implausible sample rate.
     """
     with open_audio(audio) as f:
         return read_frames(f), f.samplerate

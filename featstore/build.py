@@ -2,9 +2,9 @@
 
 Worker threads (joblib) decode, mix down, resample, pad or crop and compute the
 features of a batch of clips; the main thread writes. (Each source checks its
-metadata when it is opened, before any decoding.) The
-store is written to a temporary file beside the target and renamed into place
-when complete, so an interrupted build never leaves a half-written store.
+metadata when it is opened, before any decoding.) The store is written to a
+temporary file beside the target and renamed into place when complete, so an
+interrupted build never leaves a half-written store.
 """
 
 import contextlib

@@ -35,11 +35,7 @@ def resolve_device(device):
     if device is None:
         return None
     if isinstance(device, str) and device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if _mps_is_available():
-            return "mps"
-        return "cpu"
+        return _best_available_device()
     try:
         parsed = torch.device(device)
     except (RuntimeError, TypeError, ValueError) as exc:
@@ -89,6 +85,15 @@ def loadable_device(device):
     except (RuntimeError, TypeError, ValueError):
         available = False
     return str(torch.device(device)) if available else "cpu"
+
+
+def _best_available_device():
+    """What ``"auto"`` means here: ``"cuda"``, else ``"mps"``, else ``"cpu"``."""
+    if torch.cuda.is_available():
+        return "cuda"
+    if _mps_is_available():
+        return "mps"
+    return "cpu"
 
 
 def _mps_is_available():

@@ -48,7 +48,7 @@ class Interval:
         if self.high is not None:
             if not (value <= self.high if self.closed in ("right", "both") else value < self.high):
                 return False
-        return value == value  # NaN is in no interval
+        return bool(value == value)  # NaN is in no interval
 
     def __str__(self):
         kind = "an int" if self.kind is Integral else "a float"
@@ -66,7 +66,7 @@ class Options:
         self.values = values
 
     def accepts(self, value):
-        return any(_equal(value, option) for option in self.values)
+        return any(bool(_equal(value, option)) for option in self.values)
 
     def __str__(self):
         if len(self.values) > 1 and all(isinstance(v, str) for v in self.values):

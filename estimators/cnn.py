@@ -250,8 +250,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         """
         reset = not self._is_fitted()
         return self._fit(
-            X, y, groups, fit_params, reset=reset, routing_method="partial_fit",
-            classes=classes,
+            X, y, groups, fit_params, reset=reset, routing_method="partial_fit", classes=classes
         )
 
     def predict_proba(self, X):
@@ -445,12 +444,9 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
 
 
 def _accepts_argument(module, name):
-    if not isinstance(module, type):
-        return False
+    """Whether ``module``, a class, takes the keyword argument ``name``."""
     try:
-        parameters = inspect.signature(module).parameters
+        parameters = inspect.signature(module).parameters.values() if isinstance(module, type) else ()
     except (TypeError, ValueError):
         return False
-    return name in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)

@@ -1,4 +1,4 @@
-"""Turning stored clips into network batches: normalisation statistics and collation."""
+"""Turning stored clips into network batches: normalisation statistics, collation and loader options."""
 
 import numpy as np
 import torch
@@ -6,7 +6,7 @@ from torch.utils.data import default_collate
 
 from .augment import spec_augment
 
-__all__ = ["global_mean_std", "SpectrogramCollate"]
+__all__ = ["global_mean_std", "loader_options", "seeded_generator", "SpectrogramCollate"]
 
 _STATS_CHUNK = 256  # clips per chunk: bounded memory on the full 8,732 x 64 x 321 set
 _PER_CLIP_EPS = 1e-5
@@ -101,3 +101,54 @@ class SpectrogramCollate:
         if self.augment is not None:
             X = spec_augment(X, generator=self.generator, **self.augment)
         return X, y
+
+
+def seeded_generator(seed):
+    """A CPU ``torch.Generator`` seeded with ``seed``."""
+    return torch.Generator().manual_seed(int(seed))
+
+
+def loader_options(options, *, n_items, collate, plan=None, augment=None):
+    """Keyword arguments of the ``DataLoader`` for one pass over ``n_items`` clips.
+
+    Parameters
+    ----------
+    options : dict
+        The ``iterator_train__*`` or ``iterator_valid__*`` parameters,
+        including ``batch_size`` (-1: all clips in one batch). Not modified.
+    n_items : int
+        Number of clips in the pass.
+    collate : dict
+        ``normalize``, ``mean`` and ``std`` of :class:`SpectrogramCollate`.
+    plan : FitPlan or None, default=None
+        Given for the training pass of a fit only: batches are then shuffled
+        (unless ``options`` says ``shuffle=False``) with a generator seeded
+        from ``plan.shuffle_seed``, and masked with ``augment`` (seeded from
+        ``plan.augment_seed``).
+    augment : dict or None, default=None
+        Keyword arguments of :func:`~estimators.augment.spec_augment`; used
+        with ``plan`` only.
+
+    Returns
+    -------
+    dict
+        ``options`` completed with ``collate_fn`` (and ``shuffle``, ``generator``).
+    """
+    options = dict(options)
+    if options["batch_size"] == -1:
+        options["batch_size"] = n_items
+    mask_generator = None
+    if plan is not None:
+        options.setdefault("shuffle", True)
+        if plan.shuffle_seed is not None and options["shuffle"]:
+            options.setdefault("generator", seeded_generator(plan.shuffle_seed))
+        if augment is not None and plan.augment_seed is not None:
+            mask_generator = seeded_generator(plan.augment_seed)
+    if plan is None or plan.shuffle_seed is not None:
+        # DataLoader draws a base seed from torch's global RNG unless it has
+        # a generator; do not let prediction or seeded fits consume it.
+        options.setdefault("generator", torch.Generator())
+    options["collate_fn"] = SpectrogramCollate(
+        **collate, augment=augment if plan is not None else None, generator=mask_generator
+    )
+    return options

@@ -6,7 +6,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .exceptions import InputDataError
 
-__all__ = ["check_spectrograms", "check_targets", "check_groups"]
+__all__ = ["check_spectrograms", "check_targets", "check_groups", "encode_labels"]
 
 _SHAPE_HELP = "(n_clips, n_mels, n_frames) or (n_clips, 1, n_mels, n_frames)"
 _FINITE_CHUNK = 256  # clips per chunk when scanning for NaN/inf
@@ -197,3 +197,30 @@ def check_groups(groups, *, n_samples):
             f"{groups.shape}."
         )
     return groups
+
+
+def encode_labels(y, encoder):
+    """Class labels ``y`` as the int64 codes of a fitted ``LabelEncoder``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (n_clips,)
+    encoder : sklearn.preprocessing.LabelEncoder
+        Fitted on the known classes.
+
+    Returns
+    -------
+    numpy.ndarray of int64 of shape (n_clips,)
+
+    Raises
+    ------
+    InputDataError
+        If ``y`` holds labels that are not among ``encoder.classes_``.
+    """
+    unknown = np.setdiff1d(np.unique(y), encoder.classes_)
+    if unknown.size:
+        raise InputDataError(
+            f"y contains labels {unknown.tolist()!r} that are not among the known "
+            f"classes {encoder.classes_.tolist()!r}."
+        )
+    return encoder.transform(y).astype(np.int64)

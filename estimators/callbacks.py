@@ -1,9 +1,35 @@
 """skorch callbacks and scorers used by ``MelCNNClassifier``."""
 
 import numpy as np
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 
-__all__ = ["RestoreBestParams", "encoded_accuracy"]
+__all__ = ["RestoreBestParams", "default_callbacks", "encoded_accuracy"]
+
+
+def default_callbacks(early_stopping=None):
+    """``MelCNNClassifier``'s callbacks: skorch's defaults plus accuracy, best-epoch restore and early stopping.
+
+    Parameters
+    ----------
+    early_stopping : int or None, default=None
+        Patience in epochs on the validation loss; None adds no early stopping.
+
+    Returns
+    -------
+    list of (str, Callback or None)
+    """
+    stopping = None
+    if early_stopping is not None:
+        stopping = EarlyStopping(monitor="valid_loss", patience=early_stopping, load_best=False)
+    return [
+        ("epoch_timer", EpochTimer()),
+        ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+        ("valid_loss", PassthroughScoring(name="valid_loss")),
+        ("valid_acc", EpochScoring(encoded_accuracy, name="valid_acc", lower_is_better=False)),
+        ("restore_best", RestoreBestParams(monitor="valid_loss")),
+        ("early_stopping", stopping),
+        ("print_log", PrintLog()),
+    ]
 
 
 class RestoreBestParams(Callback):

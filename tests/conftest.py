@@ -11,6 +11,7 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="featstore-tests-hf-"))
 
 from pathlib import Path  # noqa: E402
+from unittest import mock  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -46,6 +47,20 @@ def read_only_folder(tmp_path, monkeypatch):
         monkeypatch.setattr(os, "mkdir", mkdir)
     yield folder
     folder.chmod(0o755)
+
+
+@pytest.fixture(scope="session")
+def auto_resolves_to_cpu():
+    """Returns a context manager under which ``device="auto"`` resolves to ``"cpu"``.
+
+    What "auto" picks on a machine without CUDA or MPS, on every machine: the
+    tests of the auto-device machinery then compare numbers exactly and pass
+    where a GPU is present too. Only the choice of ``estimators._device`` is
+    patched, not torch (its lazily imported compiler inspects the real
+    availability functions). Session-scoped so that module-scoped fixtures can
+    fit under it; the patch lasts only for the ``with`` block.
+    """
+    return lambda: mock.patch("estimators._device._best_available_device", return_value="cpu")
 
 
 def tone(*, seconds, sample_rate, channels=1, freq=440.0, amplitude=0.3):

@@ -94,7 +94,7 @@ def _expected_failures(estimator):
 
 def _cnn():
     # one quick epoch of a one-block net: no check should reach training anyway
-    return MelCNNClassifier(max_epochs=1, module__channels=(4,), random_state=0)
+    return MelCNNClassifier(max_epochs=1, module__channels=(4,), random_state=0, device="cpu")
 
 
 @parametrize_with_checks([_cnn(), make_mfcc_logreg()], expected_failed_checks=_expected_failures)

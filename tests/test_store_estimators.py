@@ -18,7 +18,8 @@ def synthetic_store(tmp_path_factory):
 
 
 def _small_cnn(**params):
-    return MelCNNClassifier(module__channels=(8, 16, 32), random_state=0, **params)
+    # on the CPU on every machine: nothing here is about the device
+    return MelCNNClassifier(module__channels=(8, 16, 32), random_state=0, device="cpu", **params)
 
 
 def test_notebook_protocol_learns_well_above_chance(synthetic_store):

@@ -16,7 +16,9 @@ from ._params import MASK_PARAMS, MEL_CNN_RULES, check_module_n_classes, check_p
 from ._plan import FitPlan, class_weights, draw_seeds, split_by_group, torch_seeded
 from ._threads import effective_n_threads, torch_threads
 from ._validation import check_groups, check_spectrograms, check_targets, encode_labels
+from ._windows import windowed_proba
 from .callbacks import default_callbacks
+from .exceptions import EstimatorParameterError
 from .modules import MelCNN
 
 __all__ = ["MelCNNClassifier"]
@@ -74,6 +76,24 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         (``input_mean_``, ``input_std_``) and reused in ``predict``.
         ``"per_clip"``: standardise every clip by its own mean and std.
         None: feed the values unchanged.
+    crop_frames : int or None, default=128
+        Train on windows of this many frames (128 frames are 1.6 s with the
+        store's 12.5 ms hop), each clip cut at a new random position every
+        epoch inside its content (the frames before any trailing padding);
+        predict on overlapping windows averaged per clip (see
+        :meth:`predict_proba`). None trains and predicts on whole clips.
+        Clips of at most ``crop_frames`` frames are used whole.
+    mixup_alpha : float, default=0.3
+        Mixup: every training batch is blended with a shuffled copy of
+        itself, inputs and one-hot targets alike, with a weight drawn from
+        ``Beta(mixup_alpha, mixup_alpha)``; 0 disables it.
+    label_smoothing : float, default=0.1
+        Passed to the criterion (``CrossEntropyLoss(label_smoothing=...)``);
+        0 disables it.
+    lr_schedule : {"onecycle", "cosine"} or None, default="onecycle"
+        Learning-rate schedule over all batches of a fit, peaking at ``lr``
+        and ending near 0 (:class:`~estimators.callbacks.LRSchedule`); None
+        keeps ``lr`` constant.
     spec_augment : bool, default=False
         Apply SpecAugment-style masking (:func:`~estimators.augment.spec_augment`)
         to training batches only; validation and prediction are never masked.
@@ -130,6 +150,8 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         the same number of mel bands; the number of frames may differ.
     normalize_ : {"global", "per_clip"} or None
         The normalisation ``predict`` applies (``normalize`` at fit time).
+    crop_frames_ : int or None
+        The window length ``predict`` uses (``crop_frames`` at fit time).
     input_mean_, input_std_ : float or None
         Normalisation statistics (``normalize="global"`` only).
     class_weight_ : numpy.ndarray of shape (n_classes,) or None
@@ -176,6 +198,10 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         device="auto",
         verbose=0,
         normalize="global",
+        crop_frames=128,
+        mixup_alpha=0.3,
+        label_smoothing=0.1,
+        lr_schedule="onecycle",
         spec_augment=False,
         time_mask_param=20,
         freq_mask_param=8,
@@ -193,6 +219,10 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             batch_size=batch_size, train_split=train_split, device=device, verbose=verbose, **kwargs,
         )
         self.normalize = normalize
+        self.crop_frames = crop_frames
+        self.mixup_alpha = mixup_alpha
+        self.label_smoothing = label_smoothing
+        self.lr_schedule = lr_schedule
         self.spec_augment = spec_augment
         self.time_mask_param = time_mask_param
         self.freq_mask_param = freq_mask_param
@@ -256,6 +286,11 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
     def predict_proba(self, X):
         """Class probabilities (softmax of the logits).
 
+        With ``crop_frames`` (as fitted), each clip is scored on overlapping
+        windows of that many frames (hop ``crop_frames // 2``) covering its
+        content (the frames before any trailing padding), and the window
+        probabilities are averaged.
+
         Parameters
         ----------
         X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, 1, n_mels, n_frames)
@@ -275,7 +310,10 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             n_mels=self.n_mels_in_,
         )
         with torch_threads(effective_n_threads(self.n_threads)):
-            return super().predict_proba(X)
+            window = self.__dict__.get("crop_frames_", self.crop_frames)
+            if window is None:
+                return super().predict_proba(X)
+            return windowed_proba(super().predict_proba, X, window)
 
     def predict(self, X):
         """Predicted class labels.
@@ -314,7 +352,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
-        return default_callbacks(self.early_stopping)
+        return default_callbacks(self.early_stopping, self.lr_schedule)
 
     def check_is_fitted(self, attributes=None, *args, **kwargs):
         """Raise ``NotInitializedError`` (a ``NotFittedError``) unless fitted."""
@@ -331,11 +369,13 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         return self
 
     def initialize_criterion(self):
-        """Instantiate the criterion, weighted by ``class_weight_`` if set."""
+        """Instantiate the criterion, weighted by ``class_weight_`` and smoothed by ``label_smoothing``."""
         kwargs = self.get_params_for("criterion")
         weight = self.__dict__.get("class_weight_")
         if weight is not None:
             kwargs.setdefault("weight", torch.as_tensor(weight, dtype=torch.float32))
+        if self.label_smoothing:
+            kwargs.setdefault("label_smoothing", float(self.label_smoothing))
         self.criterion_ = self.initialized_instance(self.criterion, kwargs)
         return self
 
@@ -364,7 +404,12 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
                 "std": self.__dict__.get("input_std_"),
             },
             plan=self.__dict__.get("_fit_plan_") if training else None,
-            augment={name: getattr(self, name) for name in MASK_PARAMS} if self.spec_augment else None,
+            training_steps={
+                "crop_frames": self.crop_frames,
+                "mixup_alpha": self.mixup_alpha,
+                "n_classes": len(self.classes_) if "label_encoder_" in self.__dict__ else None,
+                "augment": {name: getattr(self, name) for name in MASK_PARAMS} if self.spec_augment else None,
+            },
         )
         return getattr(self, prefix)(dataset, **options)
 
@@ -377,7 +422,8 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
     def _min_input_size(self):
         if isinstance(self.module, type) and issubclass(self.module, MelCNN):
             try:
-                return MelCNN.min_input_size(self.get_params_for("module").get("channels", (16, 32, 64)))
+                default = inspect.signature(MelCNN).parameters["channels"].default
+                return MelCNN.min_input_size(self.get_params_for("module").get("channels", default))
             except ValueError:
                 return 1  # the module reports the bad `channels` itself
         return 1
@@ -385,9 +431,15 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
     def _fit(self, X, y, groups, fit_params, *, reset, routing_method, classes=None):
         name = type(self).__name__
         check_parameters(self, self._parameter_rules, reset=reset)
+        min_size = self._min_input_size()
+        if self.crop_frames is not None and self.crop_frames < min_size:
+            raise EstimatorParameterError(
+                f"crop_frames={self.crop_frames!r} is shorter than the network accepts: its "
+                f"pooling needs windows of at least {min_size} frames; raise crop_frames "
+                "or use fewer conv blocks."
+            )
         X = check_spectrograms(
-            X, estimator_name=name, min_size=self._min_input_size(),
-            n_mels=None if reset else self.n_mels_in_,
+            X, estimator_name=name, min_size=min_size, n_mels=None if reset else self.n_mels_in_,
         )
         y = check_targets(
             y, n_samples=len(X), estimator_name=name,
@@ -411,6 +463,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             self.label_encoder_ = encoder
             self.n_mels_in_, self.n_frames_in_ = int(X.shape[-2]), int(X.shape[-1])
             self.normalize_ = self.normalize
+            self.crop_frames_ = self.crop_frames
             self.input_mean_, self.input_std_ = (
                 global_mean_std(X, train_index) if self.normalize == "global" else (None, None)
             )

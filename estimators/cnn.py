@@ -131,8 +131,9 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         None: torch's current setting, capped by ``OMP_NUM_THREADS`` /
         ``MKL_NUM_THREADS``, which joblib's (loky) workers set to
         ``cpu_count // n_jobs``, so ``GridSearchCV(n_jobs=...)`` does not
-        oversubscribe. torch's setting is process-wide: with joblib's
-        threading backend, set ``n_threads`` explicitly.
+        oversubscribe; inside a Dask worker, ``cores // nthreads`` with the
+        same cap (see the README). torch's setting is process-wide: with
+        joblib's threading backend, set ``n_threads`` explicitly.
     **kwargs
         Any other skorch ``NeuralNetClassifier`` parameter, including
         ``module__*``, ``optimizer__*``, ``criterion__*``, ``iterator_*__*``,

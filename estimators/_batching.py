@@ -51,7 +51,7 @@ def global_mean_std(X, indices=None):
 class SpectrogramCollate:
     """``collate_fn`` that stacks clips and prepares them for the network.
 
-    Steps: stack the clips -> one view per clip -> (training) a random window
+    Steps: one view per clip -> stack the clips -> (training) a random window
     of ``crop_frames`` inside each clip's content -> float32 -> normalisation
     -> (training) mixup -> (training) SpecAugment masking. Holds only plain
     numbers and a ``torch.Generator``, so it pickles.
@@ -84,13 +84,14 @@ class SpectrogramCollate:
     """
 
     def __init__(
-        self, *, normalize, mean=None, std=None, training=False, crop_frames=None,
-        mixup_alpha=0.0, n_classes=None, augment=None, generator=None,
+        self, *, normalize, mean=None, std=None, training=False, original_view_prob=None,
+        crop_frames=None, mixup_alpha=0.0, n_classes=None, augment=None, generator=None,
     ):
         self.normalize = normalize
         self.mean = mean
         self.std = std
         self.training = training
+        self.original_view_prob = original_view_prob
         self.crop_frames = crop_frames
         self.mixup_alpha = mixup_alpha
         self.n_classes = n_classes
@@ -107,11 +108,12 @@ class SpectrogramCollate:
         n_classes)`` with mixup.
         """
         clips = [item[0] for item in batch]
+        if clips[0].ndim == 3:  # (n_views, n_mels, n_frames): keep one view of each clip
+            views = self._views(len(clips), clips[0].shape[0])
+            clips = [clip[view : view + 1] for clip, view in zip(clips, views)]
         # np.stack copies, so read-only inputs (memmaps, h5py reads) are fine
         X = torch.stack(clips).numpy() if isinstance(clips[0], torch.Tensor) else np.stack(clips)
         y = default_collate([item[1] for item in batch])
-        if X.ndim == 4:
-            X = self._one_view(X)
         if self.training and self.crop_frames is not None and self.crop_frames < X.shape[-1]:
             X = self._random_windows(X)
         X = torch.from_numpy(np.ascontiguousarray(X)).to(torch.float32)
@@ -129,12 +131,15 @@ class SpectrogramCollate:
             X = spec_augment(X, generator=self.generator, **self.augment)
         return X, y
 
-    def _one_view(self, X):
-        """``(batch, n_views, n_mels, n_frames)`` -> ``(batch, 1, n_mels, n_frames)``."""
-        if X.shape[1] == 1 or not self.training:
-            return X[:, :1]
-        views = torch.randint(0, X.shape[1], (X.shape[0],), generator=self.generator).numpy()
-        return X[np.arange(X.shape[0]), views][:, None]
+    def _views(self, n_clips, n_views):
+        """The view each clip of a batch is seen as: 0 (the original) unless training."""
+        if n_views == 1 or not self.training:
+            return np.zeros(n_clips, dtype=np.int64)
+        if self.original_view_prob is None:
+            return torch.randint(0, n_views, (n_clips,), generator=self.generator).numpy()
+        original = torch.rand(n_clips, generator=self.generator) < self.original_view_prob
+        other = torch.randint(1, n_views, (n_clips,), generator=self.generator)
+        return torch.where(original, 0, other).numpy()
 
     def _random_windows(self, X):
         window = self.crop_frames
@@ -174,7 +179,7 @@ def loader_options(options, *, n_items, collate, plan=None, training_steps=None)
         from ``plan.shuffle_seed``, and prepared with ``training_steps``
         (randomness seeded from ``plan.augment_seed``).
     training_steps : dict or None, default=None
-        ``crop_frames``, ``mixup_alpha``, ``n_classes`` and ``augment`` of
+        ``original_view_prob``, ``crop_frames``, ``mixup_alpha``, ``n_classes`` and ``augment`` of
         :class:`SpectrogramCollate`; used with ``plan`` only.
 
     Returns

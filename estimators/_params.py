@@ -143,6 +143,7 @@ MEL_CNN_RULES = {
         None,
     ],
     "normalize": [Options("global", "per_clip"), None],
+    "original_view_prob": [Interval(Real, 0, 1, closed="both"), None],
     "crop_frames": [Interval(Integral, 1, None, closed="left"), None],
     "mixup_alpha": [Interval(Real, 0, None, closed="left")],
     "label_smoothing": [Interval(Real, 0, 1, closed="left")],

@@ -76,6 +76,14 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         (``input_mean_``, ``input_std_``) and reused in ``predict``.
         ``"per_clip"``: standardise every clip by its own mean and std.
         None: feed the values unchanged.
+    original_view_prob : float or None, default=None
+        For ``X`` with augmented views (``(n_clips, n_views, n_mels,
+        n_frames)``, view 0 the original, e.g. ``FeatureStore.load("logmel",
+        views=True)``): training sees one view of each clip per epoch, the
+        original with this probability and the other views equally often
+        otherwise; None draws all views equally often. Prediction and
+        validation always use view 0, and the normalisation statistics come
+        from view 0.
     crop_frames : int or None, default=128
         Train on windows of this many frames (128 frames are 1.6 s with the
         store's 12.5 ms hop), each clip cut at a new random position every
@@ -169,8 +177,11 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
 
     Notes
     -----
-    ``X`` is ``(n_clips, n_mels, n_frames)`` or ``(n_clips, 1, n_mels, n_frames)``
-    log-mel in dB, any real dtype (cast to float32). ``groups`` reaches
+    ``X`` is ``(n_clips, n_mels, n_frames)`` log-mel in dB, or ``(n_clips,
+    n_views, n_mels, n_frames)`` with augmented views of every clip (view 0 the
+    original; one view is the plain ``(n_clips, 1, ...)`` form). Any real dtype:
+    float16 is kept as is (half the memory of a dataset's views) and batches
+    are cast to float32; other types are cast to float32. ``groups`` reaches
     ``fit`` directly (``fit(X, y, groups=groups)``) or through scikit-learn's
     metadata routing::
 
@@ -199,6 +210,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         device="auto",
         verbose=0,
         normalize="global",
+        original_view_prob=None,
         crop_frames=128,
         mixup_alpha=0.3,
         label_smoothing=0.1,
@@ -220,6 +232,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             batch_size=batch_size, train_split=train_split, device=device, verbose=verbose, **kwargs,
         )
         self.normalize = normalize
+        self.original_view_prob = original_view_prob
         self.crop_frames = crop_frames
         self.mixup_alpha = mixup_alpha
         self.label_smoothing = label_smoothing
@@ -243,7 +256,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, 1, n_mels, n_frames)
+        X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, n_views, n_mels, n_frames)
             Log-mel spectrograms.
         y : array-like of shape (n_clips,)
             Class labels (ints or strings).
@@ -294,7 +307,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, 1, n_mels, n_frames)
+        X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, n_views, n_mels, n_frames)
             ``n_mels`` must match ``fit``. A torch ``Dataset`` is passed on to
             skorch unchanged (used by skorch's scoring callbacks).
 
@@ -310,6 +323,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             X, estimator_name=type(self).__name__, min_size=self._min_input_size(),
             n_mels=self.n_mels_in_,
         )
+        X = _originals(X)
         with torch_threads(effective_n_threads(self.n_threads)):
             window = self.__dict__.get("crop_frames_", self.crop_frames)
             if window is None:
@@ -321,7 +335,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, 1, n_mels, n_frames)
+        X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, n_views, n_mels, n_frames)
 
         Returns
         -------
@@ -406,6 +420,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             },
             plan=self.__dict__.get("_fit_plan_") if training else None,
             training_steps={
+                "original_view_prob": self.original_view_prob,
                 "crop_frames": self.crop_frames,
                 "mixup_alpha": self.mixup_alpha,
                 "n_classes": len(self.classes_) if "label_encoder_" in self.__dict__ else None,
@@ -466,7 +481,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             self.normalize_ = self.normalize
             self.crop_frames_ = self.crop_frames
             self.input_mean_, self.input_std_ = (
-                global_mean_std(X, train_index) if self.normalize == "global" else (None, None)
+                global_mean_std(_originals(X), train_index) if self.normalize == "global" else (None, None)
             )
             self.class_weight_ = class_weight
         self.validation_fold_ = validation_fold
@@ -495,6 +510,12 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         restore_best = dict(self.callbacks_).get("restore_best")
         self.best_epoch_ = getattr(restore_best, "best_epoch_", None)
         return self
+
+
+def _originals(X):
+    """View 0 (the original clip) of ``(n_clips, n_views, n_mels, n_frames)`` input, as
+    ``(n_clips, 1, n_mels, n_frames)``; 3-D input as it is. No copy."""
+    return X[:, :1] if X.ndim == 4 else X
 
 
 def _accepts_argument(module, name):

@@ -219,10 +219,13 @@ def toy():
     return toy_task(np.random.default_rng(0))
 
 
+SMALL_RECIPE = {**TINY, "max_epochs": 6, "crop_frames": 24, "lr": 3e-3}
+
+
 @pytest.fixture(scope="module")
 def fitted_recipe(toy):
     X, y = toy
-    return MelCNNClassifier(**{**TINY, "max_epochs": 6, "crop_frames": 24, "lr": 3e-3}).fit(X, y)
+    return MelCNNClassifier(**SMALL_RECIPE).fit(X, y)
 
 
 def test_recipe_learns_and_predicts_on_windows(toy, fitted_recipe):
@@ -279,3 +282,30 @@ def test_notebook_preset_names_only_estimator_parameters_and_differs_from_the_de
         assert recipe[name] != NOTEBOOK_PARAMS[name], name
     # the preset fixes every module setting, so a change of MelCNN's defaults cannot move it
     assert {f"module__{k}" for k in ("channels", "convs_per_block", "pooling", "dropout")} <= set(NOTEBOOK_PARAMS)
+
+
+def test_views_train_on_one_view_and_predict_on_the_original(toy, fitted_recipe):
+    X, y = toy
+    params = SMALL_RECIPE
+    # one view per clip is the plain form: the same model as 3-D input
+    single = clone(fitted_recipe).fit(X[:, None], y)
+    assert np.array_equal(single.predict_proba(X), fitted_recipe.predict_proba(X))
+    # prediction reads view 0 only, in float16 as given
+    views = np.stack([X, X[:, ::-1]], axis=1).astype(np.float16)
+    assert np.array_equal(fitted_recipe.predict_proba(views), fitted_recipe.predict_proba(views[:, 0]))
+    mixed = MelCNNClassifier(**{**params, "original_view_prob": 0.5}).fit(views, y)
+    assert mixed.predict_proba(views).shape == (len(X), 2)
+    with pytest.raises(EstimatorParameterError, match=r"'original_view_prob' parameter .* \[0, 1\] or None\. Got 1\.5"):
+        MelCNNClassifier(**{**params, "original_view_prob": 1.5}).fit(views, y)
+
+
+@pytest.mark.parametrize("prob, expected_share", [(None, 1 / 4), (1.0, 1.0), (0.0, 0.0), (0.5, 0.5)])
+def test_original_view_probability(prob, expected_share):
+    collate = SpectrogramCollate(normalize=None, training=True, original_view_prob=prob,
+                                 generator=torch.Generator().manual_seed(0))
+    views = collate._views(4000, 4)
+    assert abs(np.mean(views == 0) - expected_share) < 0.03
+    assert set(np.unique(views)) <= {0, 1, 2, 3}
+    if prob is not None and prob < 1:
+        others = views[views != 0]
+        assert abs(np.mean(others == 1) - 1 / 3) < 0.04  # the other views equally often

@@ -5,6 +5,7 @@ import os
 import sys
 
 from ._validation import check_n_jobs, check_seed
+from .cli_options import add_feature_options, config_from_options
 from .exceptions import FeatstoreError, InvalidParameterError
 from .sources import DEFAULT_HUB_ID
 from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
@@ -53,6 +54,7 @@ def main_parser() -> argparse.ArgumentParser:
     build.add_argument("--strict", action="store_true", help="fail on any rejected clip instead of skipping it")
     build.add_argument("--seed", type=SEED, default=None, help="seed of a synthetic source (default: 0)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_feature_options(build)
 
     info = commands.add_parser("info", help="counts per fold and class, configuration")
     info.add_argument("path")
@@ -77,10 +79,11 @@ def _build(args) -> int:
     from .build import build_store
     from .sources import open_source
 
+    config = config_from_options(args)
     keep_freed_memory()
     with open_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:
         summary = build_store(
-            source, args.out, n_jobs=args.jobs, overwrite=args.overwrite, strict=args.strict,
+            source, args.out, config=config, n_jobs=args.jobs, overwrite=args.overwrite, strict=args.strict,
             progress=not args.quiet,
         )
     print(summary.format())
@@ -96,6 +99,8 @@ def _info(args) -> int:
     print(f"{store.path}: {len(store)} clips in folds {list(store.folds)}, from {store.source}, built {store.created}")
     print(f"feature config: {store.config.to_json()}")
     print(f"feature shapes: {store.config.feature_shapes}")
+    if store.view_names:
+        print(f"augmented views ({store.config.augment}): {', '.join(store.view_names)}")
     print(counts.to_string() if len(counts) else "no clips stored")
     rejected = store.rejected()
     print(f"rejected at build: {len(rejected)}")

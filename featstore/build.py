@@ -23,10 +23,11 @@ import numpy as np
 
 from ._validation import check_n_jobs, check_positive_int
 from .audio import open_audio, read_frames
+from .augment import augmented_log_mels
 from .config import FeatureConfig
 from .exceptions import BuildError, ClipError, InvalidParameterError, OutputError, StoreExistsError
 from .metadata import rejection
-from .store import FEATURES, StoreWriter
+from .store import StoreWriter
 from .urbansound8k import CLASS_NAMES
 
 __all__ = ["build_store", "BuildSummary"]
@@ -134,7 +135,7 @@ def _decode(audio, config: FeatureConfig) -> tuple:
 
 
 def _process_batch(refs, config: FeatureConfig):
-    """Decode and featurise a batch of clips (runs in a worker thread).
+    """Decode and featurise a batch of clips, and compute their augmented views (runs in a worker thread).
 
     The clips come back grouped by fold (in source order within a fold), so that
     the writer stores each fold's part of the batch as a slice, without a copy.
@@ -160,9 +161,14 @@ def _process_batch(refs, config: FeatureConfig):
     if not rows:
         return {}, [], rejected
     batch = torch.stack(waveforms)
+    extractor = _extractor(config)
     with torch.no_grad():
-        logmel, mfcc_stats = _extractor(config)(batch)
-    features = {"waveform": batch.numpy(), "logmel": logmel.numpy(), "mfcc_stats": mfcc_stats.numpy()}
+        logmel, mfcc_stats = extractor(batch)
+        delta_stats = extractor.mfcc_delta_stats(logmel)
+    features = {"waveform": batch.numpy(), "logmel": logmel.numpy(), "mfcc_stats": mfcc_stats.numpy(),
+                "mfcc_delta_stats": delta_stats.numpy()}
+    if config.augment:
+        features["logmel_views"] = augmented_log_mels(batch, [row["slice_file_name"] for row in rows], extractor)
     # Finite input gives finite features; this guards against surprises all the same.
     finite = np.ones(len(rows), dtype=bool)
     for array in features.values():
@@ -230,7 +236,8 @@ def build_store(
     out : str or Path
         The store to write (an ``.h5`` file).
     config : FeatureConfig, optional
-        Feature parameters; the defaults reproduce the reference notebook.
+        Feature parameters, and the augmented views to store (``augment``); the
+        defaults reproduce the reference notebook, without views.
     n_jobs : int, default=-1
         Worker threads for decoding, joblib's convention: -1 for one per core, or a
         positive count; 0 is an error.
@@ -306,7 +313,7 @@ def build_store(
                     rejected.extend(batch_rejected)
                     _fail_if_strict(strict, rejected)
                     for fold, part in _fold_slices(rows):
-                        writer.append(fold, {k: features[k][part] for k in FEATURES}, rows[part])
+                        writer.append(fold, {k: v[part] for k, v in features.items()}, rows[part])
                         clips_per_fold[fold] += part.stop - part.start
                     bar.update(len(rejected) + sum(clips_per_fold.values()) - bar.n)
             if not clips_per_fold:

@@ -8,6 +8,9 @@ Layout::
     /fold1/waveform            (n, clip_samples)      float32, one chunk per clip
     /fold1/logmel              (n, n_mels, n_frames)  float32, one chunk per clip
     /fold1/mfcc_stats          (n, 2 * n_mfcc)        float32
+    /fold1/mfcc_delta_stats    (n, 4 * delta_n_mfcc)  float32
+    /fold1/logmel_views        (n, n_views, n_mels, n_frames)  float16, one chunk
+                               per clip; only in a store built with augmented views
     /fold1/label               (n,)                   int64 (classID)
     /fold1/metadata/<column>   (n,)  slice_file_name, fsID, start, end, salience,
                                fold, classID, class, orig_sample_rate,
@@ -16,7 +19,8 @@ Layout::
     /rejected/<column>         clips left out of the build, with the reason
 
 Every array is readable with plain h5py (``f["fold3/logmel"][i]``); the reader
-below only adds the bookkeeping.
+below only adds the bookkeeping. ``FeatureConfig.stored_features`` lists the
+feature datasets of a store and their shapes and types.
 """
 
 import json
@@ -29,10 +33,12 @@ import pandas as pd
 from .config import FeatureConfig
 from .exceptions import StoreConfigError, StoreFormatError
 
-__all__ = ["FeatureStore", "StoreWriter", "FEATURES", "FORMAT_VERSION"]
+__all__ = ["FeatureStore", "StoreWriter", "FEATURES", "FORMAT_VERSION", "VIEWS"]
 
 FORMAT_VERSION = 1
-FEATURES = ("waveform", "logmel", "mfcc_stats")
+FEATURES = ("waveform", "logmel", "mfcc_stats", "mfcc_delta_stats")
+VIEWS = "logmel_views"
+_VIEW_BLOCK = 64  # clips read at a time into the views array
 LABEL = "label"
 METADATA = "metadata"
 REJECTED = "rejected"
@@ -99,12 +105,12 @@ class StoreWriter:
     def _create_fold(self, fold: int) -> dict:
         group = self.file.create_group(_fold_group(fold))
         datasets = {}
-        for name, shape in self.config.feature_shapes.items():
+        for name, (shape, dtype) in self.config.stored_features.items():
             # One clip per chunk for the big arrays: reading one clip, or one fold,
             # touches nothing else. The small statistics share chunks.
             chunk_rows = 1 if len(shape) > 1 or shape[0] > 1024 else 256
             datasets[name] = group.create_dataset(
-                name, shape=(0, *shape), maxshape=(None, *shape), dtype=np.float32,
+                name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
                 chunks=(chunk_rows, *shape),
             )
         return datasets
@@ -116,7 +122,7 @@ class StoreWriter:
         ----------
         fold : int
         features : dict of str to ndarray
-            ``waveform``, ``logmel`` and ``mfcc_stats``, each ``(len(rows), ...)``.
+            One array ``(len(rows), ...)`` per feature of ``config.stored_features``.
         rows : list of dict
             One metadata row per clip, with the keys of ``STORED_METADATA_COLUMNS``.
         """
@@ -175,6 +181,9 @@ class FeatureStore:
     source_info : dict
         What the source was: ``{"name", "size"}``, plus ``"seed"`` for synthetic
         data (``{}`` for stores written before it was recorded).
+    view_names : tuple of str
+        The views of ``load("logmel", views=True)``, ``"original"`` first
+        (``"pitch-2"``, ``"stretch0.81"``, ...); ``()`` for a store without views.
 
     Examples
     --------
@@ -210,6 +219,7 @@ class FeatureStore:
         self.source_info = json.loads(attrs.get("source_info", "{}"))
         self.created = str(attrs["created"])
         self.n_source_clips = int(attrs.get("n_source_clips", -1))
+        self.view_names = self.config.view_names
         if config is not None and config != self.config:
             diff = ", ".join(f"{k}: store {a!r} vs asked {b!r}" for k, (a, b) in self.config.differences(config).items())
             raise StoreConfigError(
@@ -237,21 +247,29 @@ class FeatureStore:
     def __len__(self):
         return sum(self.fold_sizes().values())
 
-    def load(self, feature: str = "logmel", folds=None):
+    def load(self, feature: str = "logmel", folds=None, *, views: bool = False):
         """Load one feature of some folds into memory.
 
         Parameters
         ----------
-        feature : {"logmel", "mfcc_stats", "waveform"}, default="logmel"
+        feature : {"logmel", "mfcc_stats", "mfcc_delta_stats", "waveform"}, default="logmel"
         folds : int or list of int, optional
             The folds to read (default: all), in the order given. Other folds are
             not read.
+        views : bool, default=False
+            With ``feature="logmel"`` in a store built with augmented views: every
+            clip with its views, as float16 (see Returns). One row is still one
+            clip, so a split by ``groups`` keeps a clip's views with it.
 
         Returns
         -------
         X : ndarray of float32, shape (n_clips, ...)
             ``(n_clips, n_mels, n_frames)`` for "logmel", ``(n_clips, 2 * n_mfcc)``
-            for "mfcc_stats", ``(n_clips, clip_samples)`` for "waveform".
+            for "mfcc_stats", ``(n_clips, 4 * delta_n_mfcc)`` for
+            "mfcc_delta_stats", ``(n_clips, clip_samples)`` for "waveform". With
+            ``views=True``, float16 of shape ``(n_clips, n_views, n_mels, n_frames)``:
+            view 0 is the original log-mel (rounded to float16), the others are
+            named by :attr:`view_names`.
         y : ndarray of int64, shape (n_clips,)
             The classID of each clip; ``class_names[y]`` names it.
         groups : ndarray of int64, shape (n_clips,)
@@ -259,22 +277,59 @@ class FeatureStore:
         metadata : DataFrame
             One row per clip: the UrbanSound8K metadata columns plus the original
             sample rate, channel count and duration.
+
+        Raises
+        ------
+        StoreFormatError
+            For an unknown feature or fold, ``views=True`` with another feature
+            than "logmel" or on a store without views, or a feature the store
+            lacks (one built by an earlier version).
         """
+        if feature == VIEWS:
+            raise StoreFormatError(f"Load the views with load('logmel', views=True), not load({VIEWS!r}).")
         if feature not in FEATURES:
             raise StoreFormatError(f"Unknown feature {feature!r}; a store holds {list(FEATURES)}.")
+        if views and feature != "logmel":
+            raise StoreFormatError(f"Only the log-mel has views: load('logmel', views=True), not load({feature!r}, views=True).")
+        if views and not self.view_names:
+            raise StoreFormatError(
+                f"{self.path} has no augmented views: it was built without --augment. Rebuild it with views, e.g. "
+                f"`python -m featstore build SOURCE --out {self.path.name} --augment mild`, or load without views=True."
+            )
         folds = self._check_folds(folds)
-        arrays, labels, groups, frames = [], [], [], []
+        labels, groups, frames = [], [], []
         with h5py.File(self.path, "r") as f:
-            for fold in folds:
-                group = f[_fold_group(fold)]
-                arrays.append(group[feature][...])
+            fold_groups = [f[_fold_group(fold)] for fold in folds]
+            for fold, group in zip(folds, fold_groups):
+                if feature not in group:
+                    raise StoreFormatError(
+                        f"{self.path} has no {feature}: it was built by an earlier version of featstore. Rebuild it."
+                    )
                 labels.append(group[LABEL][...])
                 groups.append(np.full(len(labels[-1]), fold, dtype=np.int64))
                 frames.append(self._read_metadata(group))
-        X = np.concatenate(arrays) if arrays else np.empty((0, *self.config.feature_shapes[feature]), np.float32)
+            if views:
+                X = self._read_views(fold_groups, [len(g) for g in groups])
+            elif fold_groups:
+                X = np.concatenate([group[feature][...] for group in fold_groups])
+            else:
+                X = np.empty((0, *self.config.feature_shapes[feature]), np.float32)
         y = np.concatenate(labels) if labels else np.empty(0, np.int64)
         g = np.concatenate(groups) if groups else np.empty(0, np.int64)
         return X, y, g, _concat_metadata(frames)
+
+    def _read_views(self, fold_groups: list, sizes: list) -> np.ndarray:
+        """``(n_clips, n_views, n_mels, n_frames)`` float16, filled in place a block of clips at a time."""
+        config = self.config
+        X = np.empty((sum(sizes), len(self.view_names), config.n_mels, config.n_frames), dtype=np.float16)
+        offset = 0
+        for group, n in zip(fold_groups, sizes):
+            for start in range(0, n, _VIEW_BLOCK):
+                stop = min(start + _VIEW_BLOCK, n)
+                X[offset + start : offset + stop, 0] = group["logmel"][start:stop]  # rounded to the nearest float16
+                group[VIEWS].read_direct(X, np.s_[start:stop], np.s_[offset + start : offset + stop, 1:])
+            offset += n
+        return X
 
     @staticmethod
     def _read_metadata(group) -> pd.DataFrame:
@@ -308,17 +363,21 @@ class FeatureStore:
     def verify(self) -> list:
         """Check shapes, dtypes, finiteness and counts. Returns a list of problems (empty if none)."""
         problems = []
-        shapes = self.config.feature_shapes
+        shapes, dtypes = self.config.feature_shapes, self.config.feature_dtypes
         total = 0
         with h5py.File(self.path, "r") as f:
             for fold in self.folds:
                 group = f[_fold_group(fold)]
                 n = group[LABEL].shape[0]
                 total += n
-                for feature in FEATURES:
+                for feature in shapes:
+                    if feature not in group:
+                        problems.append(f"fold {fold}: no {feature}")
+                        continue
                     dataset = group[feature]
-                    if dataset.shape != (n, *shapes[feature]):
-                        problems.append(f"fold {fold}: {feature} has shape {dataset.shape}, expected {(n, *shapes[feature])}")
+                    if dataset.shape != (n, *shapes[feature]) or dataset.dtype != dtypes[feature]:
+                        problems.append(f"fold {fold}: {feature} has shape {dataset.shape} and type {dataset.dtype}, "
+                                        f"expected {(n, *shapes[feature])} {dtypes[feature]}")
                         continue
                     for start in range(0, n, 256):
                         block = dataset[start : start + 256]

@@ -16,6 +16,10 @@ class MelCNN(nn.Module):
     BatchNorm -> ReLU``, a ``2x2`` max-pool after every block but the last,
     then a pooling over frequency and time and a linear head.
 
+    The default is a small VGG-style network (four blocks of two convolutions,
+    16 to 128 channels, mean+max pooling over time): on real UrbanSound8K it
+    beats the notebook's network by about two points at five times the
+    MFLOPs per 128-frame window (see ``benchmarks/bench_recipe.py``).
     ``MelCNN(channels=(16, 32, 64), convs_per_block=1, pooling="mean")`` is
     the reference notebook's network (one conv per block, global average
     pooling).
@@ -25,13 +29,13 @@ class MelCNN(nn.Module):
     n_classes : int, default=10
         Number of outputs (logits). ``MelCNNClassifier`` sets it from the
         classes seen in ``fit``.
-    channels : sequence of int, default=(16, 32, 64)
+    channels : sequence of int, default=(16, 32, 64, 128)
         Output channels of the blocks; its length is the depth. A ``2x2``
         max-pool follows every block except the last, so inputs must have at
         least ``2 ** (len(channels) - 1)`` mel bands and frames.
-    convs_per_block : int, default=1
+    convs_per_block : int, default=2
         Convolutions in each block (VGG-style stacks when 2).
-    pooling : {"mean", "mean+max"}, default="mean"
+    pooling : {"mean", "mean+max"}, default="mean+max"
         ``"mean"``: average over frequency and time. ``"mean+max"``: average
         over frequency, then the sum of the mean and the maximum over time,
         so that a short event in a long window still stands out.
@@ -52,7 +56,7 @@ class MelCNN(nn.Module):
     """
 
     def __init__(
-        self, n_classes=10, channels=(16, 32, 64), convs_per_block=1, pooling="mean",
+        self, n_classes=10, channels=(16, 32, 64, 128), convs_per_block=2, pooling="mean+max",
         dropout=0.0, channels_last=True,
     ):
         super().__init__()
@@ -91,12 +95,12 @@ class MelCNN(nn.Module):
             self.to(memory_format=torch.channels_last)
 
     @staticmethod
-    def min_input_size(channels=(16, 32, 64)):
+    def min_input_size(channels=(16, 32, 64, 128)):
         """Smallest number of mel bands (and of frames) the network accepts.
 
         Parameters
         ----------
-        channels : sequence of int, default=(16, 32, 64)
+        channels : sequence of int, default=(16, 32, 64, 128)
             The ``channels`` the module is (or will be) built with.
 
         Returns

@@ -42,6 +42,8 @@ class RunningTrainAccuracy(Callback):
     """skorch callback recording ``train_acc``: the accuracy of the training batches as they were trained.
 
     The notebook's "train acc" is this running figure; skorch records only the loss.
+    With mixup the targets are mixed one-hot rows: a prediction counts as right
+    when it names the class with the largest weight.
     """
 
     def on_epoch_begin(self, net, **kwargs):
@@ -50,6 +52,8 @@ class RunningTrainAccuracy(Callback):
     def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
         if training and y_pred is not None:
             y = batch[1]
+            if y.dim() == 2:  # mixup's soft targets
+                y = y.argmax(1)
             self.correct_ += int((y_pred.argmax(1).cpu() == y.cpu()).sum())
             self.seen_ += len(y)
 

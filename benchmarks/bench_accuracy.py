@@ -30,6 +30,11 @@ epochs with no validation. That comparison runs after the main one whenever the
 folder exists (``--no-real`` skips it); pointing ``--store``/``--source`` at those
 clips runs it alone.
 
+Every CNN here, "CNN default" included, is the reference notebook's network and
+training (``make_notebook_cnn()``): these tables compare the store-fed estimator
+with the notebook on equal terms. The recipe of ``MelCNNClassifier()`` is
+measured by ``bench_recipe.py``.
+
 Every reduction (``--max-clips-per-fold``, ``--epochs`` below 10, a subset of
 folds, ``--grid small``) is spelled out next to the tables. Seeds are fixed
 (``--seed``) for subsets, splits, weights and batch order.
@@ -66,14 +71,14 @@ from _scoring import FULL_EPOCHS, RunningTrainAccuracy, history_rows, reduction_
 
 def cnn_variants(epochs: int, seed: int) -> dict:
     """The CNN configurations compared under the notebook protocol."""
-    from estimators import MelCNNClassifier
+    from estimators import make_notebook_cnn
 
     common = dict(max_epochs=epochs, random_state=seed)
     return {
-        "default": MelCNNClassifier(**common),
-        "specaugment": MelCNNClassifier(spec_augment=True, **common),
-        "balanced": MelCNNClassifier(class_weight="balanced", **common),
-        "large": MelCNNClassifier(module__channels=(32, 64, 128), **common),
+        "default": make_notebook_cnn(**common),
+        "specaugment": make_notebook_cnn(spec_augment=True, **common),
+        "balanced": make_notebook_cnn(class_weight="balanced", **common),
+        "large": make_notebook_cnn(module__channels=(32, 64, 128), **common),
     }
 
 
@@ -199,7 +204,7 @@ def run_notebook_protocol(ds: Dataset, args, results_dir):
 def run_official_protocol(ds: Dataset, args, results_dir):
     from sklearn.model_selection import LeaveOneGroupOut, cross_val_score
 
-    from estimators import MelCNNClassifier, make_mfcc_logreg
+    from estimators import make_mfcc_logreg, make_notebook_cnn
 
     store = ds.store
     X, y, groups, _ = store.load("logmel")
@@ -226,7 +231,7 @@ def run_official_protocol(ds: Dataset, args, results_dir):
     _log(f"  logreg: {logreg_scores.mean():.3f} +- {logreg_scores.std():.3f} ({seconds:.0f} s)")
 
     started = time.perf_counter()
-    cnn = MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed, validation_fold=None)
+    cnn = make_notebook_cnn(max_epochs=args.epochs, random_state=args.seed, validation_fold=None)
     cnn_scores = cross_val_score(cnn, X, y, groups=groups, cv=cnn_splits, scoring="accuracy")
     seconds = time.perf_counter() - started
     rows.append({"estimator": "CNN default (no validation, fixed epochs)", "test_folds": len(cnn_splits),
@@ -238,7 +243,7 @@ def run_official_protocol(ds: Dataset, args, results_dir):
     reduction = reduction_note(args, parts=("clips", "epochs", "cv_folds"))
     note = (f"Dataset: **{ds.label}**. Official protocol: `cross_val_score(..., cv=LeaveOneGroupOut(), "
             f"groups=fold)`, each fold tested once by a model trained on the others ({len(X)} clips in all). "
-            f"The CNN (`MelCNNClassifier`, `validation_fold=None`) trains {args.epochs} epochs with nothing held out "
+            f"The CNN (`make_notebook_cnn()`, `validation_fold=None`) trains {args.epochs} epochs with nothing held out "
             f"and keeps its last epoch. Mean and standard deviation are over the test folds; every test fold is "
             f"scored in full, and logistic regression always trains on all other clips. {reduction}")
     table = _common.markdown_table(rows, ["estimator", "test_folds", "mean_accuracy", "std_accuracy", "seconds"])
@@ -268,7 +273,7 @@ def run_grid(ds: Dataset, args, results_dir):
     import pandas as pd
     from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
 
-    from estimators import MelCNNClassifier
+    from estimators import make_notebook_cnn
 
     folds = args.grid_folds or list(ds.store.folds)
     X, y, groups, _ = ds.store.load("logmel", folds=folds)
@@ -277,7 +282,7 @@ def run_grid(ds: Dataset, args, results_dir):
     grid = GRIDS[args.grid]
     n_candidates = int(np.prod([len(v) for v in grid.values()]))
     _log(f"grid search on {ds.label}: {n_candidates} candidates x {len(folds)} folds, {len(X)} clips")
-    search = GridSearchCV(MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed), grid,
+    search = GridSearchCV(make_notebook_cnn(max_epochs=args.epochs, random_state=args.seed), grid,
                           cv=LeaveOneGroupOut(), scoring="accuracy", refit=False, n_jobs=1)
     started = time.perf_counter()
     search.fit(X, y, groups=groups)
@@ -296,7 +301,7 @@ def run_grid(ds: Dataset, args, results_dir):
     best = {k: (None if v is None else v) for k, v in search.best_params_.items()}
     _log(f"  best {best}: {search.best_score_:.3f} ({seconds:.0f} s)")
     reduction = reduction_note(args, parts=("grid_clips", "epochs", "grid"))
-    note = (f"Dataset: **{ds.label}**. `GridSearchCV(MelCNNClassifier(max_epochs={args.epochs}, "
+    note = (f"Dataset: **{ds.label}**. `GridSearchCV(make_notebook_cnn(max_epochs={args.epochs}, "
             f"random_state={args.seed}), grid, cv=LeaveOneGroupOut(), scoring='accuracy')` with groups = fold, over "
             f"folds {','.join(map(str, folds))} ({len(X)} clips); grid: `{grid}`; no validation inside a fit. "
             f"{reduction} Best parameters: `{best}`, mean accuracy {search.best_score_:.3f}; "
@@ -323,7 +328,7 @@ def run_grouped(ds: Dataset, args, results_dir, *, n_splits=5):
     from sklearn.dummy import DummyClassifier
     from sklearn.model_selection import GroupKFold
 
-    from estimators import MelCNNClassifier, make_mfcc_logreg
+    from estimators import make_mfcc_logreg, make_notebook_cnn
     from notebook_pipeline import audio_paths, fit_notebook, predict_notebook
 
     store, names = ds.store, ds.store.class_names
@@ -342,7 +347,7 @@ def run_grouped(ds: Dataset, args, results_dir, *, n_splits=5):
     estimators = {
         "majority class": ("mfcc", lambda: DummyClassifier(strategy="most_frequent")),
         "MFCC stats + logistic regression": ("mfcc", make_mfcc_logreg),
-        "CNN default (store)": ("logmel", lambda: MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed)),
+        "CNN default (store)": ("logmel", lambda: make_notebook_cnn(max_epochs=args.epochs, random_state=args.seed)),
     }
     per_split = {name: [] for name in estimators}
     macro = {name: [] for name in estimators}
@@ -377,7 +382,7 @@ def run_grouped(ds: Dataset, args, results_dir, *, n_splits=5):
     note = (f"Dataset: **{ds.label}**. One fold only, so no fold protocol: `GroupKFold(n_splits={n_splits}, "
             f"shuffle=True, random_state={args.seed})` with groups = fsID (all slices of a recording on one side), "
             f"{len(X)} clips. Both CNNs train {args.epochs} epochs with no validation and keep the last epoch; the "
-            f"store CNN is `MelCNNClassifier` on the stored log-mels, the notebook pipeline decodes, resamples and "
+            f"store CNN is `make_notebook_cnn()` on the stored log-mels, the notebook pipeline decodes, resamples and "
             f"computes log-mels of the same clips every epoch (random 4 s crop in training). `seconds` is the total "
             f"fit + predict time over the splits. {reduction}")
     table = _common.markdown_table(rows, ["estimator", "mean_accuracy", "std_accuracy", "mean_macro_f1", "seconds"])

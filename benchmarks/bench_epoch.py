@@ -12,7 +12,7 @@ batch 64, AdamW lr 1e-3, trains one epoch over the same clips, fed
   is decoded, mixed down, resampled to 16 kHz, cropped or padded and turned into a
   log-mel in ``Dataset.__getitem__``, ``DataLoader(num_workers=0)``;
 * (b) from the store: the log-mels are loaded once (``FeatureStore.load``, timed
-  separately) and ``MelCNNClassifier(max_epochs=1)`` is fitted on them.
+  separately) and ``make_notebook_cnn(max_epochs=1)`` is fitted on them.
 
 "Model" time is forward + loss + backward + optimiser step: timed around those calls
 in (a), and between skorch's ``on_batch_begin`` and ``on_batch_end`` (its
@@ -115,10 +115,10 @@ def notebook_epoch(paths, labels, *, seed):
 
 
 def store_epoch(X, y, *, seed):
-    from estimators import MelCNNClassifier
+    from estimators import make_notebook_cnn
 
     timer = TrainStepTimer()
-    clf = MelCNNClassifier(max_epochs=1, batch_size=BATCH_SIZE, random_state=seed,
+    clf = make_notebook_cnn(max_epochs=1, batch_size=BATCH_SIZE, random_state=seed,
                            callbacks=[("train_step_timer", timer)])
     started = time.perf_counter()
     clf.fit(X, y)
@@ -170,9 +170,9 @@ def run_cv_notebook(paths, y, folds, epochs, seed):
 def run_cv_store(X, y, folds, epochs, seed):
     from sklearn.model_selection import LeaveOneGroupOut, cross_val_score
 
-    from estimators import MelCNNClassifier
+    from estimators import make_notebook_cnn
 
-    clf = MelCNNClassifier(max_epochs=epochs, random_state=seed, validation_fold="last")
+    clf = make_notebook_cnn(max_epochs=epochs, random_state=seed, validation_fold="last")
     started = time.perf_counter()
     scores = cross_val_score(clf, X, y, groups=folds, cv=LeaveOneGroupOut(), params={"groups": folds})
     seconds = time.perf_counter() - started
@@ -221,7 +221,7 @@ def run(ds, args):
         _log(f"(a) notebook pipeline: one epoch of {n_epoch} clips (run {repeat + 1}/{args.repeats})")
         runs_a.append(notebook_epoch(paths[epoch_index], y[epoch_index], seed=args.seed))
         _log(f"    {runs_a[-1][1]:.1f} s, of which model {runs_a[-1][2]:.1f} s")
-        _log(f"(b) store + MelCNNClassifier(max_epochs=1): one epoch of {n_epoch} clips (run {repeat + 1})")
+        _log(f"(b) store + make_notebook_cnn(max_epochs=1): one epoch of {n_epoch} clips (run {repeat + 1})")
         runs_b.append(store_epoch(X_epoch, y[epoch_index], seed=args.seed))
         _log(f"    epoch {runs_b[-1][2]:.1f} s (fit {runs_b[-1][1]:.1f} s), of which model {runs_b[-1][3]:.1f} s")
         runs_ref.append(model_only_seconds(n_epoch, n_mels, n_frames, seed=args.seed))
@@ -314,7 +314,7 @@ def run(ds, args):
     cv_note = (
         f"10-fold cross-validation of the CNN default over {fold_note} (validation on the last training fold, best "
         f"epoch restored, test on the held-out fold): the notebook loop (`fit_notebook` + `predict_notebook`) versus "
-        f"`cross_val_score(MelCNNClassifier(validation_fold='last'), cv=LeaveOneGroupOut())`. The first row is "
+        f"`cross_val_score(make_notebook_cnn(validation_fold='last'), cv=LeaveOneGroupOut())`. The first row is "
         f"measured on a seeded subset of {args.cv_clips_per_fold or 'all'} clips per fold (one-off store costs not "
         f"counted); `cost_model_*` is what the per-clip costs of the epoch runs predict for it (train "
         f"{train_a * 1e3:.1f} / {train_b * 1e3:.1f} ms, evaluation {eval_a * 1e3:.1f} / {eval_b * 1e3:.1f} ms, store "

@@ -5,7 +5,7 @@
     python benchmarks/report.py --store real-fold1.h5                  # real fold 1: one grouped split
     python benchmarks/report.py --quick                                # CI-sized, generated data
 
-On a 10-fold store the default ``MelCNNClassifier`` is trained on folds 1-8 with
+On a 10-fold store the notebook's CNN (``make_notebook_cnn()``) is trained on folds 1-8 with
 fold 9 as validation (``validation_fold=9``, best validation loss restored) and
 analysed on fold 10, as in the notebook. On a one-fold store (the real fold-1
 copies) the test set is the first split of ``GroupKFold(5)`` by fsID and the
@@ -205,12 +205,12 @@ def fit_and_report(ds, args):
     """Train the default CNN the notebook's way on ``ds`` and write its report."""
     from sklearn.model_selection import GroupKFold
 
-    from estimators import MelCNNClassifier
+    from estimators import make_notebook_cnn
 
     store = ds.store
     parts = ("clips", "epochs") if ds.fold_based else ("real_clips", "epochs")
     reduction = _scoring.reduction_note(args, parts=parts)
-    clf = MelCNNClassifier(max_epochs=args.epochs, random_state=args.seed,
+    clf = make_notebook_cnn(max_epochs=args.epochs, random_state=args.seed,
                            callbacks=[("train_acc", _scoring.RunningTrainAccuracy())])
     if ds.fold_based:
         X, y, groups, meta = store.load("logmel", folds=[f for f in store.folds if f <= 10])

@@ -39,6 +39,7 @@ from estimators import (
     MelCNN,
     MelCNNClassifier,
     make_mfcc_logreg,
+    make_notebook_cnn,
     spec_augment,
 )
 from estimators._batching import global_mean_std
@@ -47,7 +48,12 @@ from estimators._device import resolve_device
 N_MELS, N_FRAMES = 16, 40
 # Small and quick, yet able to learn the synthetic task (about 0.2 s per fit); on
 # the CPU, so that exact comparisons between fits hold where a GPU is present too.
-SMALL = dict(module__channels=(8, 16, 32), max_epochs=4, lr=3e-3, batch_size=32, device="cpu")
+# Without mixup and label smoothing, so that the validation loss is the plain
+# log-loss these tests recompute (the recipe's options: tests/test_recipe.py).
+SMALL = dict(
+    module__channels=(8, 16, 32), max_epochs=4, lr=3e-3, batch_size=32, device="cpu",
+    mixup_alpha=0.0, label_smoothing=0.0,
+)
 AUTO = {**SMALL, "device": "auto"}
 
 
@@ -173,15 +179,25 @@ def valid_log_loss(net, X, y, groups):
 # MelCNN module
 
 
-def test_melcnn_default_is_the_reference_network():
+def test_melcnn_default_network():
     net = MelCNN()
+    block = ["Conv2d", "BatchNorm2d", "ReLU"] * 2
+    kinds = [type(layer).__name__ for layer in net.conv]
+    assert kinds == [*block, "MaxPool2d", *block, "MaxPool2d", *block, "MaxPool2d", *block]
+    convs = [m.out_channels for m in net.conv if isinstance(m, torch.nn.Conv2d)]
+    assert convs == [16, 16, 32, 32, 64, 64, 128, 128]
+    assert net.fc.in_features == 128 and net.fc.out_features == 10
+    assert net.pooling == "mean+max"
+
+
+def test_melcnn_notebook_configuration_is_the_reference_network():
+    net = MelCNN(channels=(16, 32, 64), convs_per_block=1, pooling="mean")
     kinds = [type(layer).__name__ for layer in net.conv]
     assert kinds == [
         "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d",
         "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d",
-        "Conv2d", "BatchNorm2d", "ReLU", "AdaptiveAvgPool2d",
+        "Conv2d", "BatchNorm2d", "ReLU",
     ]  # fmt: skip
-    assert [m.out_channels for m in net.conv if isinstance(m, torch.nn.Conv2d)] == [16, 32, 64]
     assert net.fc.in_features == 64 and net.fc.out_features == 10
     # same parameter count as the notebook's SmallAudioCNN(n_classes=10)
     assert sum(p.numel() for p in net.parameters()) == 24170
@@ -229,7 +245,8 @@ def test_melcnn_rejects_bad_input_rank():
 
 
 def test_melcnn_min_input_size():
-    assert MelCNN.min_input_size() == 4
+    assert MelCNN.min_input_size() == 8
+    assert MelCNN.min_input_size((16, 32, 64)) == 4
     assert MelCNN.min_input_size((8,)) == 1
     assert MelCNN.min_input_size((8, 8, 8, 8)) == 8
 
@@ -286,16 +303,25 @@ def test_global_mean_std_matches_numpy_across_chunks(rng):
 # scikit-learn contract
 
 
-def test_defaults_follow_the_reference_notebook():
+def test_defaults_are_the_recipe_and_the_notebook_is_a_preset():
     params = MelCNNClassifier().get_params()
     assert params["module"] is MelCNN
     assert params["criterion"] is torch.nn.CrossEntropyLoss
     assert params["optimizer"] is torch.optim.AdamW
-    assert (params["lr"], params["batch_size"], params["max_epochs"]) == (1e-3, 64, 10)
+    assert (params["lr"], params["batch_size"], params["max_epochs"]) == (3e-3, 64, 60)
+    assert (params["crop_frames"], params["mixup_alpha"], params["label_smoothing"]) == (128, 0.3, 0.1)
+    assert params["lr_schedule"] == "onecycle"
     assert params["train_split"] is None  # never skorch's silent 20% holdout
     assert params["device"] == "auto"
     assert params["spec_augment"] is False and params["class_weight"] is None
     assert params["validation_fold"] is None and params["early_stopping"] is None
+
+    notebook = make_notebook_cnn().get_params()
+    assert (notebook["lr"], notebook["batch_size"], notebook["max_epochs"]) == (1e-3, 64, 10)
+    assert (notebook["crop_frames"], notebook["mixup_alpha"], notebook["label_smoothing"]) == (None, 0.0, 0.0)
+    assert notebook["lr_schedule"] is None
+    assert (notebook["module__channels"], notebook["module__convs_per_block"]) == ((16, 32, 64), 1)
+    assert make_notebook_cnn(lr=5e-4).get_params()["lr"] == 5e-4
 
 
 def test_init_does_no_work_and_fit_reports_every_bad_parameter(data):
@@ -364,7 +390,7 @@ def test_set_params_on_a_fitted_net_reinitialises_the_module(data, auto_resolves
     with auto_resolves_to_cpu():
         clf = MelCNNClassifier(**AUTO, random_state=0).fit(X, y)
     clf.set_params(module__channels=(4, 8))
-    assert [m.out_channels for m in clf.module_.conv if isinstance(m, torch.nn.Conv2d)] == [4, 8]
+    assert [m.out_channels for m in clf.module_.conv if isinstance(m, torch.nn.Conv2d)] == [4, 4, 8, 8]
     assert clf.module_.fc.out_features == 4  # n_classes still comes from the data
     assert clf.get_params()["device"] == "auto"
 
@@ -385,7 +411,7 @@ def _bad_inputs():
     nan_X, inf_X = X.copy(), X.copy()
     nan_X[3, 2, 5] = np.nan
     inf_X[7, 0, 0] = -np.inf
-    shape = r"\(n_clips, n_mels, n_frames\) or \(n_clips, 1, n_mels, n_frames\)"
+    shape = r"\(n_clips, n_mels, n_frames\) or \(n_clips, n_views, n_mels, n_frames\)"
     two_groups = np.where(y == 0, 1, 2)  # group 1 holds all of class 0
     last = {"validation_fold": "last"}
     case = pytest.param
@@ -393,8 +419,6 @@ def _bad_inputs():
     return [
         case(X.reshape(40, -1), y, None, {}, shape + "; got a 2-D", id="2-D X"),
         case(X[:, None, None], y, None, {}, shape + "; got a 5-D", id="5-D X"),
-        case(np.repeat(X[:, None], 3, axis=1), y, None, {}, "single input channel",
-             id="3 channels"),
         case(X[:0], y[:0], None, {}, "got no clips", id="no clips"),
         case(X[:, :2, :2], y, None, {}, "at least 4 mel bands and 4 frames",
              id="too small to pool"),

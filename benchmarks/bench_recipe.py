@@ -125,7 +125,7 @@ def run_row(row, ds, split, seed, *, quick):
 
 def summarise(records, rows, splits):
     table_rows = []
-    split_names = [_split_name(s) for s in splits]
+    split_names = [split_name(s) for s in splits]
     for row in rows:
         mine = [r for r in records if r["row"] == row]
         if not mine:
@@ -145,7 +145,7 @@ def summarise(records, rows, splits):
     return table_rows, ["model", *split_names, "mean", "± over seeds", "train s per fit"]
 
 
-def _split_name(split):
+def split_name(split):
     train, test = split
     fmt = lambda folds: str(folds[0]) if len(folds) == 1 else f"{folds[0]}-{folds[-1]}"  # noqa: E731
     return f"folds {fmt(train)} -> {fmt(test)}"
@@ -153,12 +153,12 @@ def _split_name(split):
 
 def write_table(records, rows, splits, seeds, label, args):
     table_rows, columns = summarise(records, rows, splits)
-    note = (f"{label}; accuracy on the test fold of each split, trained on the other; seeds {seeds}; "
+    note = (f"Dataset: **{label}**; accuracy on the test fold of each split, trained on the other; seeds {seeds}; "
             f"train s = wall time of one fit on this machine ({_common.machine()['cpus']} cores)")
     if args.quick:
         note += "; reduced run (--quick: 2 epochs)"
     table = f"{note}\n\n" + _common.markdown_table(table_rows, columns)
-    folder = _common.write_results(NAME, label, {"splits": [_split_name(s) for s in splits], "seeds": seeds,
+    folder = _common.write_results(NAME, label, {"splits": [split_name(s) for s in splits], "seeds": seeds,
                                                  "records": records, "table": table_rows},
                                    table, results_dir=args.results_dir)
     return table, folder
@@ -192,9 +192,9 @@ def main(argv=None) -> int:
                     _, y_test, _, _ = ds.store.load("mfcc_stats", folds=list(split[1]))
                     y_pred, seconds = run_row(row, ds, split, seed, quick=args.quick)
                     accuracy = float(np.mean(y_pred == y_test))
-                    records.append({"row": row, "split": _split_name(split), "seed": seed,
+                    records.append({"row": row, "split": split_name(split), "seed": seed,
                                     "accuracy": accuracy, "train_seconds": seconds})
-                    _common.log(f"seed {seed} {_split_name(split)} {row}: {accuracy:.3f} in {seconds:.0f} s")
+                    _common.log(f"seed {seed} {split_name(split)} {row}: {accuracy:.3f} in {seconds:.0f} s")
                     # rewritten after every fit: an interrupted run keeps what it measured
                     table, folder = write_table(records, rows, splits, seeds, ds.label, args)
     print(table)

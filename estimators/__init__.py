@@ -5,10 +5,13 @@
   :func:`make_notebook_cnn` sets it up as the reference notebook's baseline.
 - :func:`make_mfcc_logreg`: scaler + logistic regression for the 40 MFCC
   statistics ``(n_clips, 40)``.
+- :func:`make_stats_boosting`: gradient-boosted trees for the 160 MFCC and
+  delta statistics ``(n_clips, 160)``, the stronger classical baseline.
 - :func:`spec_augment`: the time/frequency masking used for training.
 """
 
 from .augment import spec_augment
+from .boosting import make_stats_boosting
 from .callbacks import RestoreBestParams
 from .cnn import MelCNNClassifier
 from .exceptions import EstimatorParameterError, EstimatorsError, InputDataError
@@ -26,5 +29,6 @@ __all__ = [
     "RestoreBestParams",
     "make_mfcc_logreg",
     "make_notebook_cnn",
+    "make_stats_boosting",
     "spec_augment",
 ]

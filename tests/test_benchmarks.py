@@ -22,7 +22,9 @@ sys.path.insert(0, str(BENCH_DIR))
 import _common  # noqa: E402
 import _datasets  # noqa: E402
 import bench_accuracy  # noqa: E402
+import bench_classical  # noqa: E402
 import bench_epoch  # noqa: E402
+import bench_recipe  # noqa: E402
 import report  # noqa: E402
 
 from featstore import CLASS_NAMES, FeatureStore  # noqa: E402
@@ -132,6 +134,12 @@ def test_bench_epoch_quick(synthetic, tmp_path):
     columns, rows = _table(md, "pipeline")
     assert columns == ["pipeline", "clips", "seconds", "clips_per_s", "model_seconds", "data_seconds", "data_share"]
     assert len(rows) == 4
+    assert [r["pipeline"].split(" (")[0] for r in payload["recipe_epoch"]] == [
+        "recipe fed on the fly", "recipe from the store"]
+    assert all(r["clips"] == payload["epoch_clips"] and r["seconds"] > 0 for r in payload["recipe_epoch"])
+    assert payload["recipe_epoch_speedup"] == pytest.approx(
+        payload["recipe_epoch"][0]["seconds"] / payload["recipe_epoch"][1]["seconds"])
+    assert "Recipe epoch speed-up" in md
     assert payload["epoch_speedup"] > 0
     assert payload["cv"]["extrapolated_speedup"] > 0
     assert payload["cv"]["measured_small_speedup"] > 0
@@ -140,6 +148,44 @@ def test_bench_epoch_quick(synthetic, tmp_path):
         assert row["seconds"] > 0
     assert [r["kind"] for r in payload["cv"]["rows"]] == ["measured", "extrapolated"]
     assert "extrapolated" in (tmp_path / "synthetic" / "bench_epoch.md").read_text()
+
+
+def test_bench_recipe_quick(synthetic, tmp_path):
+    root, store = synthetic
+    rows = "0,1,3,4,5"  # the notebook pipeline and model, logistic regression, the recipe, one ablation
+    assert bench_recipe.main(["--store", str(store), "--source", str(root), "--quick", "--rows", rows,
+                              "--results-dir", str(tmp_path)]) == 0
+    payload, md = _results(tmp_path, "bench_recipe", "synthetic", pngs=0)
+    expected = [bench_recipe.ROWS[int(i)] for i in rows.split(",")]
+    assert [r["model"] for r in payload["table"]] == expected
+    assert len(payload["records"]) == len(expected) * 2  # both directions of the default "1:2,2:1"
+    test_sizes = {f: len(FeatureStore(store).metadata(folds=[f])) for f in (1, 2)}
+    for record in payload["records"]:
+        assert 0 <= record["accuracy"] <= 1 and record["train_seconds"] > 0
+        # an accuracy is a count of right clips over the test fold
+        test_fold = int(record["split"].rsplit(" ", 1)[1])
+        assert record["accuracy"] * test_sizes[test_fold] == pytest.approx(
+            round(record["accuracy"] * test_sizes[test_fold]))
+    columns, table_rows = _table(md, "model")
+    assert columns == ["model", "folds 1 -> 2", "folds 2 -> 1", "mean", "± over seeds", "train s per fit"]
+    assert len(table_rows) == len(expected)
+
+
+def test_bench_recipe_parses_splits():
+    assert bench_recipe.parse_splits("1:2,2:1") == [((1,), (2,)), ((2,), (1,))]
+    assert bench_recipe.parse_splits("1-8:10") == [(tuple(range(1, 9)), (10,))]
+
+
+def test_bench_classical_quick(synthetic, tmp_path):
+    _, store = synthetic
+    assert bench_classical.main(["--store", str(store), "--results-dir", str(tmp_path)]) == 0
+    payload, md = _results(tmp_path, "bench_classical", "synthetic", pngs=0)
+    assert [r["model"] for r in payload["table"]] == [row[0] for row in bench_classical.ROWS]
+    for row in payload["table"]:
+        assert row["mean"] == pytest.approx((row["folds 1 -> 2"] + row["folds 2 -> 1"]) / 2)
+    assert payload["gain_points"] == pytest.approx(
+        100 * (payload["table"][-1]["mean"] - payload["table"][0]["mean"]))
+    assert "make_stats_boosting() over make_mfcc_logreg()" in md
 
 
 def test_bench_epoch_one_fold_uses_pseudo_folds(one_fold, tmp_path):

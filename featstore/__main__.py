@@ -4,8 +4,9 @@ import argparse
 import os
 import sys
 
-from ._validation import check_n_jobs, check_seed
-from .exceptions import FeatstoreError, InvalidParameterError
+from ._validation import check_n_jobs, check_positive_int, check_seed
+from .exceptions import FeatstoreError, Interrupted, InvalidParameterError
+from . import interrupt
 from .sources import DEFAULT_HUB_ID
 from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
 from .urbansound8k import N_CLASSES
@@ -29,6 +30,7 @@ def _checked_int(check, flag: str):
 
 JOBS = _checked_int(check_n_jobs, "--jobs")
 SEED = _checked_int(check_seed, "--seed")
+BATCH = _checked_int(check_positive_int, "--batch-size")
 JOBS_HELP = "workers: -1 for one per core (default), or a positive count"
 
 
@@ -50,14 +52,21 @@ def main_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", required=True, help="the store to write, e.g. urbansound8k.h5")
     build.add_argument("--jobs", type=JOBS, default=-1, help=f"decoding {JOBS_HELP}")
     build.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    build.add_argument(
+        "--resume", action="store_true",
+        help="take over the work of an interrupted build of --out, and keep this one's if it is interrupted",
+    )
     build.add_argument("--strict", action="store_true", help="fail on any rejected clip instead of skipping it")
+    build.add_argument("--batch-size", type=BATCH, default=16, help="clips per decoding task (default: 16)")
     build.add_argument("--seed", type=SEED, default=None, help="seed of a synthetic source (default: 0)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
 
     info = commands.add_parser("info", help="counts per fold and class, configuration")
     info.add_argument("path")
 
-    verify = commands.add_parser("verify", help="check shapes, finiteness and counts; exit 1 on any problem")
+    verify = commands.add_parser(
+        "verify", help="check every dataset against its digest, shapes, labels and counts; exit 1 on any problem"
+    )
     verify.add_argument("path")
 
     synth = commands.add_parser("synth", help="write a synthetic dataset in the UrbanSound8K layout")
@@ -76,12 +85,14 @@ def _build(args) -> int:
     from ._malloc import keep_freed_memory
     from .build import build_store
     from .sources import open_source
+    from .synth.source import remove_abandoned_data
 
     keep_freed_memory()
+    remove_abandoned_data()  # of killed builds from synthetic sources
     with open_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:
         summary = build_store(
-            source, args.out, n_jobs=args.jobs, overwrite=args.overwrite, strict=args.strict,
-            progress=not args.quiet,
+            source, args.out, n_jobs=args.jobs, batch_size=args.batch_size, overwrite=args.overwrite,
+            strict=args.strict, resume=args.resume, progress=not args.quiet,
         )
     print(summary.format())
     return 0
@@ -106,14 +117,15 @@ def _info(args) -> int:
 
 def _verify(args) -> int:
     from .store import FeatureStore
+    from .verify import verify_store
 
-    store = FeatureStore(args.path)
-    problems = store.verify()
+    problems = verify_store(args.path)
     for problem in problems:
         print(f"problem: {problem}")
     if problems:
-        print(f"{store.path}: {len(problems)} problems", file=sys.stderr)
+        print(f"{args.path}: {len(problems)} problem{'s' if len(problems) > 1 else ''}", file=sys.stderr)
         return 1
+    store = FeatureStore(args.path)
     print(f"{store.path}: OK ({len(store)} clips, folds {list(store.folds)})")
     return 0
 
@@ -132,16 +144,45 @@ def _synth(args) -> int:
 COMMANDS = {"build": _build, "info": _info, "verify": _verify, "synth": _synth}
 
 
+def _file_identity(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns
+
+
+def _after_interruption(args, kept, before) -> str:
+    """The one line an interrupted command ends with: what it left, from the facts."""
+    if args.command == "build":
+        if _file_identity(args.out) not in (before, None):
+            return f"the store {args.out} was already complete and is in place"
+        if kept is not None:
+            return f"nothing was written to {args.out}; the {kept} clips done are kept for `build --resume`"
+        return f"nothing was written to {args.out}"
+    if args.command == "synth":
+        return f"the synthetic data set in {args.out} is incomplete (it has no metadata CSV); write it again with --overwrite"
+    return "stopped"
+
+
 def main(argv=None) -> int:
+    """Run one command. SIGINT and SIGTERM end it with one line and exit status 130 or 143."""
     parser = main_parser()
     args = parser.parse_args(argv)
     if args.command == "synth" and args.n_clips is not None and args.n_clips < N_CLASSES:
         parser.error(f"--n-clips must be at least {N_CLASSES} (one clip per class), got {args.n_clips}")
-    try:
-        return COMMANDS[args.command](args)
-    except FeatstoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    before = _file_identity(args.out) if args.command == "build" else None
+    with interrupt.signals_as_interrupts():
+        try:
+            code = COMMANDS[args.command](args)
+            interrupt.check()  # a signal whose exception Python ignored (see featstore.interrupt)
+            return code
+        except Interrupted as exc:
+            print(f"interrupted: {_after_interruption(args, exc.kept, before)}", file=sys.stderr)
+            return 128 + exc.signum
+        except FeatstoreError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
 
 
 def entry_point():

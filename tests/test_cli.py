@@ -109,16 +109,18 @@ def test_verify_exit_code_on_problem(tiny_store, tmp_path, capsys):
     with h5py.File(path, "r+") as f:
         f["fold1/mfcc_stats"][0, 0] = np.inf
     assert main(["verify", str(path)]) == 1
-    assert "problem: fold 1: mfcc_stats of clip 0 has NaN or infinite values" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "problem: fold 1: mfcc_stats of clip 0 disagrees with its digest" in out
+    assert "problem: fold 1: mfcc_stats of clip 0 has NaN or infinite values" in out
 
 
 def test_info_and_verify_on_an_empty_store(tmp_path, capsys):
     from featstore import CLASS_NAMES, FeatureConfig
-    from featstore.store import StoreWriter
+    from featstore.writer import StoreWriter
 
     path = tmp_path / "empty.h5"
-    writer = StoreWriter(path, FeatureConfig(), class_names=CLASS_NAMES, source="nothing", versions={}, created="now")
-    writer.finish([], 0)
+    attributes = {"class_names": CLASS_NAMES, "source": "nothing", "versions": {}, "created": "now"}
+    StoreWriter(path, FeatureConfig(), {}, attributes).finish({}, [], 0)
     assert main(["info", str(path)]) == 0
     out = capsys.readouterr().out
     assert "0 clips in folds []" in out and "no clips stored" in out and "rejected at build: 0" in out

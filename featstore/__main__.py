@@ -82,11 +82,13 @@ def main_parser() -> argparse.ArgumentParser:
 
 
 def _build(args) -> int:
+    from ._blas import reproducible_blas
     from ._malloc import keep_freed_memory
     from .build import build_store
     from .sources import open_source
     from .synth.source import remove_abandoned_data
 
+    reproducible_blas()
     keep_freed_memory()
     remove_abandoned_data()  # of killed builds from synthetic sources
     with open_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:

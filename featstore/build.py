@@ -208,6 +208,11 @@ def build_store(
     beside it is removed, except after SIGKILL (the next build of ``out`` removes
     or reuses it) or an interruption with ``resume=True``.
 
+    A resumed build equals an uninterrupted one bit for bit only if torch's matrix
+    products are reproducible: set ``MKL_CBWR=AUTO,STRICT`` in the environment
+    before the process's first torch computation (``python -m featstore build``
+    does; see :mod:`featstore._blas`).
+
     ``python -m featstore build`` also tells glibc to keep freed buffers for reuse
     instead of returning them to the system after every clip, which makes a build
     about a sixth faster. That setting holds for the whole process, so this function

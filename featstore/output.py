@@ -169,7 +169,7 @@ def write_error(out: Path, exc: OSError, needed: int | None = None) -> OutputErr
     if exc.errno in NO_ROOM:
         need = f": the store needs about {format_bytes(needed)} there" if needed else ""
         return DiskFullError(
-            f"The disk holding {out.parent} is full ({exc.strerror or os.strerror(exc.errno)}){need}. "
+            f"No room to write in {out.parent} ({exc.strerror or os.strerror(exc.errno)}){need}. "
             f"Free some space or write elsewhere; nothing was written to {out}."
         )
     return OutputError(f"Cannot write {out}: {exc.strerror or exc}. Nothing was written to it.")

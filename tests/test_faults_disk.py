@@ -1,0 +1,93 @@
+"""A full disk: found before decoding when it can be, a failed write at any point ends in one line, never a crash.
+
+Where this machine lets the tests mount a small tmpfs, the disk really fills up
+(ENOSPC). Where it does not (no root, a container without the capability) those
+tests skip and say so; the others run everywhere: a free-space figure patched
+low, and a file-size limit (RLIMIT_FSIZE) that makes the kernel refuse HDF5's
+writes past a point (EFBIG) just as a full disk refuses them.
+"""
+
+import shutil
+
+import pytest
+
+import faults
+from conftest import good_clips, write_tree
+from featstore import DiskFullError, build_store, open_source
+
+pytestmark = pytest.mark.usefixtures("reap_processes")
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    with faults.small_tmpfs(tmp_path / "tmpfs", size="14m") as folder:
+        if folder is None:
+            pytest.skip("cannot mount a tmpfs here (needs root and the permission to mount): "
+                        "the file-size-limit and patched free-space tests cover the same paths")
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def dataset_24(tmp_path_factory):
+    """24 clips: a store of about 8 MB."""
+    return write_tree(tmp_path_factory.mktemp("d24") / "UrbanSound8K", good_clips(n_per_fold=8))
+
+
+def _no_leftovers(folder, *expected):
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
+
+
+@pytest.mark.parametrize("where", ["tmpfs", "patched-free-space"])
+def test_a_store_that_does_not_fit_is_refused_before_decoding(dataset_24, tmp_path, monkeypatch, request, where):
+    if where == "tmpfs":
+        folder = request.getfixturevalue("tmpfs")
+        (folder / "filler").write_bytes(b"\0" * (8 * 2**20))  # 6 MB stay free
+    else:
+        folder = tmp_path / "out"
+        folder.mkdir()
+        real = shutil.disk_usage
+        monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=6 * 2**20))
+    decoded = []
+    monkeypatch.setattr("featstore.build.process_batch", lambda *args, **kwargs: decoded.append(1))
+    with pytest.raises(DiskFullError, match=r"a store of 24 clips in .*: it needs about 9\.\d\d MB, 6\.\d\d MB is free"):
+        build_store(open_source(dataset_24), folder / "s.h5", n_jobs=1, progress=False)
+    assert decoded == []
+    _no_leftovers(folder, *(["filler"] if where == "tmpfs" else []))
+
+
+def _fill(folder):
+    """Take all the free space of ``folder``'s file system, as another program would."""
+    with open(folder / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 2**16)
+                f.flush()
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("where", ["tmpfs", "file-size-limit"])
+def test_a_write_that_fails_for_lack_of_room(dataset_24, tiny_store, tmp_path, request, where):
+    """The disk fills up while the build writes: one line, exit 1, no leftovers, the old store as it was."""
+    folder = request.getfixturevalue("tmpfs") if where == "tmpfs" else tmp_path
+    out = folder / "s.h5"
+    shutil.copy(tiny_store, out)
+    old = out.read_bytes()
+    argv = ["build", dataset_24, "--out", out, "--overwrite", "--jobs", "1", "--batch-size", "2", "--quiet"]
+    if where == "tmpfs":  # the free-space check passes; then another program takes the rest
+        build = faults.start(argv, paced=(0.1, 0))
+        assert faults.wait_until(lambda: faults.journal_batches(out) >= 2, process=build)
+        _fill(folder)
+        _, stderr = build.communicate(timeout=300)
+        reason = "No space left on device"
+    else:  # no file may grow past 3 MB: the store's writes fail halfway
+        build = faults.start(argv, preexec_fn=faults.limit_file_size(3 * 2**20))
+        _, stderr = build.communicate(timeout=300)
+        reason = "File too large"
+    assert build.returncode == 1, stderr  # not a crash (SIGSEGV, as HDF5 did when closing the file)
+    assert stderr.splitlines() == [
+        f"error: No room to write in {folder} ({reason}): the store needs about 9.19 MB there. "
+        f"Free some space or write elsewhere; nothing was written to {out}."
+    ]
+    assert out.read_bytes() == old
+    _no_leftovers(folder, "s.h5", *(["filler"] if where == "tmpfs" else []))

@@ -177,13 +177,27 @@ def write_error(out: Path, exc: OSError, needed: int | None = None) -> OutputErr
 
 @contextlib.contextmanager
 def _folder_lock(folder: Path):
-    """An exclusive ``flock`` on ``folder`` itself: the final steps of builds into one folder take turns."""
+    """An exclusive ``flock`` on ``folder`` itself: the final steps of builds into one folder take turns.
+
+    Yields the folder's descriptor, and fsyncs the folder when the block ends (the
+    new name then survives a crash of the machine too).
+    """
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         if fcntl is not None:
             with contextlib.suppress(OSError):  # no flock here: os.link still refuses to replace
                 fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        yield fd
+        with contextlib.suppress(OSError):  # some file systems cannot fsync a folder
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync(path: Path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -201,25 +215,41 @@ def publish(tmp_file: Path, out: Path, expected):
     ------
     StoreExistsError
         If another file appeared at ``out``, or replaced the one there, meanwhile.
+
+    Notes
+    -----
+    The file is fsynced first: a crash of the machine right after the build finds
+    either no store or a whole one at ``out``, never a file whose name reached the
+    disk before its data.
     """
-    with _folder_lock(out.parent):
-        current = _identity(out)
-        if current is not None and current != expected:
-            raise _changed_meanwhile(out, expected)
-        if current is None:
-            try:
-                os.link(tmp_file, out)
-            except FileExistsError:  # written by something that does not take the lock
-                raise _changed_meanwhile(out, expected) from None
-            except OSError as exc:
-                if exc.errno in NO_ROOM:
-                    raise
-                # No hard links here (some network and FAT file systems): rename under the lock.
-                os.replace(tmp_file, out)
-            else:
-                os.unlink(tmp_file)
-        else:
+    try:
+        _fsync(tmp_file)
+        with _folder_lock(out.parent):
+            _put_in_place(tmp_file, out, expected)
+    except StoreExistsError:
+        raise
+    except OSError as exc:
+        raise write_error(out, exc) from exc
+
+
+def _put_in_place(tmp_file: Path, out: Path, expected):
+    current = _identity(out)
+    if current is not None and current != expected:
+        raise _changed_meanwhile(out, expected)
+    if current is None:
+        try:
+            os.link(tmp_file, out)
+        except FileExistsError:  # written by something that does not take the lock
+            raise _changed_meanwhile(out, expected) from None
+        except OSError as exc:
+            if exc.errno in NO_ROOM:
+                raise
+            # No hard links here (some network and FAT file systems): rename under the lock.
             os.replace(tmp_file, out)
+        else:
+            os.unlink(tmp_file)
+    else:
+        os.replace(tmp_file, out)
 
 
 def _changed_meanwhile(out: Path, expected) -> StoreExistsError:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import h5py
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,6 +170,17 @@ def small_tmpfs(folder, size: str = "12m"):
             subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
+def fill_disk(folder):
+    """Take all the free space of ``folder``'s file system (into ``folder/filler``), as another program would."""
+    with open(Path(folder) / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 2**16)
+                f.flush()
+        except OSError:
+            pass
+
+
 def limit_file_size(n_bytes: int):
     """A ``preexec_fn``: writes beyond ``n_bytes`` in any file fail with EFBIG (as a full disk fails them)."""
 
@@ -179,3 +191,21 @@ def limit_file_size(n_bytes: int):
         resource.setrlimit(resource.RLIMIT_FSIZE, (n_bytes, n_bytes))
 
     return limit
+
+
+def datasets_of(path) -> dict:
+    """Every dataset of a store file by name, read whole (strings decoded)."""
+    with h5py.File(path, "r") as f:
+        names = []
+        f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+        return {name: f[name].asstr()[...] if h5py.check_string_dtype(f[name].dtype) else f[name][...] for name in names}
+
+
+def different_datasets(a, b) -> list:
+    """The datasets two stores do not hold bit for bit alike (root attributes aside: each build has its own)."""
+    first, second = datasets_of(a), datasets_of(b)
+    if sorted(first) != sorted(second):
+        return sorted(set(first) ^ set(second))
+    return [name for name, values in first.items()
+            if values.dtype != second[name].dtype or not np.array_equal(values, second[name])]
+

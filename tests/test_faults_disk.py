@@ -55,17 +55,6 @@ def test_a_store_that_does_not_fit_is_refused_before_decoding(dataset_24, tmp_pa
     _no_leftovers(folder, *(["filler"] if where == "tmpfs" else []))
 
 
-def _fill(folder):
-    """Take all the free space of ``folder``'s file system, as another program would."""
-    with open(folder / "filler", "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 2**16)
-                f.flush()
-        except OSError:
-            pass
-
-
 @pytest.mark.parametrize("where", ["tmpfs", "file-size-limit"])
 def test_a_write_that_fails_for_lack_of_room(dataset_24, tiny_store, tmp_path, request, where):
     """The disk fills up while the build writes: one line, exit 1, no leftovers, the old store as it was."""
@@ -77,7 +66,7 @@ def test_a_write_that_fails_for_lack_of_room(dataset_24, tiny_store, tmp_path, r
     if where == "tmpfs":  # the free-space check passes; then another program takes the rest
         build = faults.start(argv, paced=(0.1, 0))
         assert faults.wait_until(lambda: faults.journal_batches(out) >= 2, process=build)
-        _fill(folder)
+        faults.fill_disk(folder)
         _, stderr = build.communicate(timeout=300)
         reason = "No space left on device"
     else:  # no file may grow past 3 MB: the store's writes fail halfway

@@ -6,6 +6,7 @@ import sys
 
 from ._validation import check_n_jobs, check_positive_int, check_seed
 from .exceptions import FeatstoreError, Interrupted, InvalidParameterError
+from .output import file_identity
 from . import interrupt
 from .sources import DEFAULT_HUB_ID
 from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
@@ -146,18 +147,10 @@ def _synth(args) -> int:
 COMMANDS = {"build": _build, "info": _info, "verify": _verify, "synth": _synth}
 
 
-def _file_identity(path):
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino, st.st_mtime_ns
-
-
 def _after_interruption(args, kept, before) -> str:
     """The one line an interrupted command ends with: what it left, from the facts."""
     if args.command == "build":
-        if _file_identity(args.out) not in (before, None):
+        if file_identity(args.out) not in (before, None):
             return f"the store {args.out} was already complete and is in place"
         if kept is not None:
             return f"nothing was written to {args.out}; the {kept} clips done are kept for `build --resume`"
@@ -173,7 +166,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "synth" and args.n_clips is not None and args.n_clips < N_CLASSES:
         parser.error(f"--n-clips must be at least {N_CLASSES} (one clip per class), got {args.n_clips}")
-    before = _file_identity(args.out) if args.command == "build" else None
+    before = file_identity(args.out) if args.command == "build" else None
     with interrupt.signals_as_interrupts():
         try:
             code = COMMANDS[args.command](args)

@@ -30,6 +30,7 @@ except ImportError:
 __all__ = [
     "check_free_space",
     "existing_store",
+    "file_identity",
     "format_bytes",
     "open_work_folder",
     "publish",
@@ -63,7 +64,7 @@ def existing_store(out: Path, overwrite: bool):
     StoreExistsError
         If ``out`` exists and ``overwrite`` is False, or is not a file.
     """
-    identity = _identity(out)
+    identity = file_identity(out)
     if identity is not None and not overwrite:
         raise StoreExistsError(f"{out} already exists. Pass overwrite=True (--overwrite) to replace it, or choose another path.")
     if out.exists() and not out.is_file():
@@ -71,7 +72,8 @@ def existing_store(out: Path, overwrite: bool):
     return identity
 
 
-def _identity(path: Path):
+def file_identity(path) -> tuple | None:
+    """What tells one file at ``path`` from another put there later (None if there is none)."""
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -233,7 +235,7 @@ def publish(tmp_file: Path, out: Path, expected):
 
 
 def _put_in_place(tmp_file: Path, out: Path, expected):
-    current = _identity(out)
+    current = file_identity(out)
     if current is not None and current != expected:
         raise _changed_meanwhile(out, expected)
     if current is None:

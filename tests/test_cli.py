@@ -237,3 +237,28 @@ def test_user_mistakes_end_in_an_error_not_a_traceback(make_argv, message, tmp_p
     assert err.splitlines()[-1].startswith("error: ") and re.search(message, err), err
     assert "Traceback" not in err
     assert not (tmp_path / "s.h5").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (["build", "data", "--out", "s.h5"], "interrupted: nothing was written to s.h5"),
+        (["build", "data", "--out=s.h5", "--overwrite"], "interrupted: nothing was written to s.h5"),
+        (["info", "s.h5"], "interrupted: nothing was done"),
+    ],
+    ids=["build", "build-out-equals", "info"],
+)
+def test_an_interruption_while_the_command_line_is_read(argv, line, monkeypatch, capsys):
+    """The parser imports most of the package: a signal may come while it does."""
+    import signal
+
+    import featstore.__main__
+    from featstore import Interrupted
+
+    def interrupted():
+        raise Interrupted(signal.SIGTERM)
+
+    monkeypatch.setattr(featstore.__main__, "main_parser", interrupted)
+    assert main(argv) == 143
+    assert capsys.readouterr().err.splitlines() == [line]
+

@@ -15,6 +15,7 @@ interrupt, kill, run twice at once or run out of disk lives in its own modules:
 * :mod:`featstore.interrupt`: SIGINT and SIGTERM (command line only).
 """
 
+import contextlib
 import dataclasses
 import datetime
 import functools
@@ -269,15 +270,12 @@ def build_store(
             writer.finish(done.clips(), rejected + done.rejected, n_source)
             interrupt.check()
             publish(work.path / out.name, out, replaces)
-        except Interrupted as exc:
-            if resume:
+        except BaseException as exc:
+            if resume and isinstance(exc, Interrupted):
                 work.keep, exc.kept = True, done.n_stored + len(done.rejected)
+            _stop(writer, journal, work.keep)
             raise
-        finally:
-            if writer is not None:
-                writer.close()
-            if journal is not None:
-                journal.close()
+        journal.close()
     return BuildSummary(
         path=out,
         n_source_clips=n_source,
@@ -287,6 +285,22 @@ def build_store(
         seconds=time.perf_counter() - started,
         n_reused=n_reused,
     )
+
+
+def _stop(writer, journal, keep: bool):
+    """After a failure: close what the build had open, with no error of its own hiding the failure's.
+
+    A file whose work is not kept is abandoned rather than closed: closing writes,
+    and after a full disk or an I/O error that write would fail too.
+    """
+    with contextlib.suppress(Exception):
+        if journal is not None:
+            journal.close()
+    with contextlib.suppress(Exception):
+        if writer is not None and keep:
+            writer.close()
+        elif writer is not None:
+            writer.abandon()
 
 
 def _decode_and_write(source, config, n_jobs, batch_size, strict, progress, rejected, writer, journal, done):

@@ -102,21 +102,24 @@ class Journal:
 
     def __init__(self, folder, header: dict, *, keep_bytes: int | None = None):
         path = folder / JOURNAL
+        # Unbuffered: each line goes to the kernel whole when it is recorded, and
+        # closing has nothing left to write (that could fail on a full disk).
         if keep_bytes is None:
-            self._file = open(path, "x", encoding="utf-8")
+            self._file = open(path, "xb", buffering=0)
             self._write({"header": header})
         else:
             os.truncate(path, keep_bytes)
-            self._file = open(path, "a", encoding="utf-8")
+            self._file = open(path, "ab", buffering=0)
 
     def record(self, batch: int, clips: list, rejected: list):
         """Record batch ``batch``: ``clips`` is ``[(fold, row, {feature: digest}), ...]`` in the order written."""
         self._write({"batch": batch, "clips": clips, "rejected": rejected})
 
     def _write(self, record: dict):
-        text = _dumps(record)
-        self._file.write(f"{text}\t{xxhash.xxh3_64_hexdigest(text.encode('utf-8'))}\n")
-        self._file.flush()
+        text = _dumps(record).encode("utf-8")
+        line = memoryview(text + b"\t" + xxhash.xxh3_64_hexdigest(text).encode("ascii") + b"\n")
+        while line:
+            line = line[self._file.write(line):]
 
     def close(self):
         self._file.close()

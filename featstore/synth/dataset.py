@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -32,31 +33,34 @@ def dataset_size(plan: pd.DataFrame) -> int:
 
 
 def _render_in_worker(job: dict, audio_root: str, parent: int) -> int:
-    """:func:`render_recording`, in a worker process that exits if the process that started it dies.
+    """:func:`render_recording`, in a worker process that follows the process that started it.
 
-    A worker process outlives a parent killed by SIGKILL (joblib's workers wait
-    minutes for more work); it checks four times a second whether its parent is
-    still there.
+    A worker process outlived a parent killed by SIGKILL (joblib's workers wait
+    minutes for more work): it now checks four times a second whether its parent
+    is still there. And it leaves Ctrl-C, which a terminal sends to the whole
+    process group, to its parent, which stops the workers (a worker interrupted
+    inside soundfile's callbacks printed a traceback).
     """
     if os.getpid() != parent and os.getppid() == parent:
-        _exit_with(parent)
+        _follow(parent)
     return render_recording(job, audio_root)
 
 
-_WATCHING = []
+_FOLLOWING = []
 
 
-def _exit_with(parent: int):
-    if _WATCHING:
+def _follow(parent: int):
+    if _FOLLOWING:
         return
-    _WATCHING.append(parent)
+    _FOLLOWING.append(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch():
         while os.getppid() == parent:
             time.sleep(0.25)
         os._exit(1)
 
-    threading.Thread(target=watch, name="featstore-exit-with-parent", daemon=True).start()
+    threading.Thread(target=watch, name="featstore-follow-parent", daemon=True).start()
 
 
 def _jobs(plan: pd.DataFrame, seed: int) -> list[dict]:

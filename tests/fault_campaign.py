@@ -12,6 +12,7 @@ listed below the table.
 """
 
 import argparse
+import os
 import shutil
 import signal
 import subprocess
@@ -69,11 +70,17 @@ class Campaign:
 
     # --- SIGKILL, SIGTERM, SIGINT at random moments ------------------------------------
 
-    def kill_at_random(self, out, signum, *extra):
-        build = faults.start(self.argv(out, *extra))
-        time.sleep(self.rng.uniform(0.3, 1.1 * self.duration))
-        code, _, stderr = faults.kill(build, signum) if build.poll() is None else (build.wait(), "", "")
-        return code, stderr
+    def kill_at_random(self, out, signum, *extra, group=False):
+        """Signal a build at a random moment (the whole process group, as a terminal's Ctrl-C, if ``group``)."""
+        build = faults.start(self.argv(out, *extra), new_session=group)
+        # From 0.1 s on: before that Python itself is starting, and the command line
+        # has not taken over the signals yet (see the README).
+        time.sleep(self.rng.uniform(0.1, 1.1 * self.duration))
+        if build.poll() is not None:
+            return build.wait(), ""
+        (os.killpg if group else os.kill)(build.pid, signum)
+        _, stderr = build.communicate(timeout=600)
+        return build.returncode, stderr
 
     def sigkill(self, n):
         plain, resumed = [], []
@@ -98,11 +105,11 @@ class Campaign:
         self.record("SIGKILL at a random moment, next build --resume", "resumed store = uninterrupted build, bit for bit", resumed)
 
     def sigterm_sigint(self, n):
-        for signum, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+        for signum, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT to the process group (Ctrl-C)")):
             results = []
             for _ in range(n):
                 out = self.fresh() / "s.h5"
-                code, stderr = self.kill_at_random(out, signum)
+                code, stderr = self.kill_at_random(out, signum, group=signum == signal.SIGINT)
                 why = []
                 if out.exists():  # the signal came after the store was in place
                     if verify_store(out):
@@ -121,17 +128,23 @@ class Campaign:
             tmpdir = folder / "tmp"
             tmpdir.mkdir()
             out = folder / "s.h5"
-            build = faults.start(["build", "synthetic:400", "--out", out, "--jobs", "2", "--quiet"], tmpdir=tmpdir)
+            signum = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT)[i % 3]
+            build = faults.start(["build", "synthetic:400", "--out", out, "--jobs", "2", "--quiet"], tmpdir=tmpdir,
+                                 new_session=True)
             time.sleep(self.rng.uniform(1.0, 6.0))
             workers = faults.children(build.pid)
-            faults.kill(build, signal.SIGKILL if i % 2 else signal.SIGTERM)
+            (os.killpg if signum == signal.SIGINT else os.kill)(build.pid, signum)
+            _, stderr = build.communicate(timeout=600)
             gone = faults.wait_until(lambda: not any(faults.alive(p) for p in workers), timeout=3, step=0.05)
             faults.run(["build", self.dataset, "--out", folder / "next.h5", "--jobs", "2", "--quiet"], tmpdir=tmpdir)
             why = [] if gone else [f"workers alive 3 s after the kill: {[p for p in workers if faults.alive(p)]}"]
+            if signum != signal.SIGKILL and stderr.splitlines() != [f"interrupted: nothing was written to {out}"]:
+                why.append(f"{signal.Signals(signum).name}: stderr {stderr!r}")
             if list(tmpdir.iterdir()):
                 why.append(f"generated data left after the next build: {list(tmpdir.iterdir())}")
             results.append((not why, "; ".join(why)))
-        self.record("SIGKILL/SIGTERM of a synthetic build", "workers gone within 3 s, data removed", results)
+        self.record("SIGKILL, SIGTERM or Ctrl-C during a synthetic build's data generation",
+                    "one line (not after SIGKILL), workers gone within 3 s, data removed", results)
 
     # --- races, readers -------------------------------------------------------------------
 
@@ -190,7 +203,7 @@ class Campaign:
     # --- full disk --------------------------------------------------------------------------
 
     def disk_full(self, n):
-        results = []
+        results, refused = [], 0
         with faults.small_tmpfs(self.root / "tmpfs", size=f"{int(2.4 * self.reference.stat().st_size / 2**20) + 4}m") as folder:
             if folder is None:
                 print("disk full: cannot mount a tmpfs here; skipped")
@@ -213,15 +226,18 @@ class Campaign:
                 if build.returncode == 0:  # the filler came after the last write: the store must be whole
                     if verify_store(out):
                         why.append("completed, but the store does not verify")
-                else:
-                    if build.returncode != 1 or len(stderr.splitlines()) != 1 or "No room to write" not in stderr:
+                else:  # refused before decoding (the disk filled while it started), or a write failed
+                    said = ("Not enough free space for a store", "No room to write in")
+                    if build.returncode != 1 or len(stderr.splitlines()) != 1 or not any(w in stderr for w in said):
                         why.append(f"exit {build.returncode}: {stderr!r}")
+                    refused += "Not enough free space" in stderr
                     if verify_store(out) or faults.different_datasets(self.reference, out):
                         why.append("the old store changed")
                 if sorted(p.name for p in folder.iterdir()) != ["filler", "s.h5"]:
                     why.append(f"left behind: {sorted(p.name for p in folder.iterdir())}")
                 results.append((not why, "; ".join(why)))
-        self.record("disk filled during a --overwrite build (tmpfs)", "one line, exit 1, old store untouched, nothing left", results)
+        self.record(f"disk filled during a --overwrite build, tmpfs ({refused} refused before decoding)",
+                    "one line, exit 1, old store untouched, nothing left", results)
 
     # --- flipped bits -------------------------------------------------------------------------
 

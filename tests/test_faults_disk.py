@@ -3,15 +3,22 @@
 Where this machine lets the tests mount a small tmpfs, the disk really fills up
 (ENOSPC). Where it does not (no root, a container without the capability) those
 tests skip and say so; the others run everywhere: a free-space figure patched
-low, and a file-size limit (RLIMIT_FSIZE) that makes the kernel refuse HDF5's
-writes past a point (EFBIG) just as a full disk refuses them.
+low, a file-size limit (RLIMIT_FSIZE) that makes the kernel refuse HDF5's writes
+past a point (EFBIG) just as a full disk refuses them, and a simulated ENOSPC
+raised where each kind of write happens.
 """
 
+import errno
+import os
 import shutil
 
+import h5py
 import pytest
 
 import faults
+import featstore.checkpoint
+import featstore.output
+import featstore.writer
 from conftest import good_clips, write_tree
 from featstore import DiskFullError, build_store, open_source
 
@@ -80,3 +87,44 @@ def test_a_write_that_fails_for_lack_of_room(dataset_24, tiny_store, tmp_path, r
     ]
     assert out.read_bytes() == old
     _no_leftovers(folder, "s.h5", *(["filler"] if where == "tmpfs" else []))
+
+
+def _failing(real, at: int):
+    """``real``, except that its call number ``at`` and later raise ENOSPC."""
+    calls = []
+
+    def call(*args, **kwargs):
+        calls.append(1)
+        if len(calls) >= at:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(*args, **kwargs)
+
+    return call
+
+
+# Where each kind of write happens, and which call fails (the first is the setup's).
+WRITES = {
+    "clip-write": (h5py.Dataset, "__setitem__", 2),
+    "flush": (h5py.File, "flush", 2),
+    "journal": (featstore.checkpoint.Journal, "_write", 2),
+    "finish": (featstore.writer, "_dataset", 1),
+    "fsync": (featstore.output, "_fsync", 1),
+    "replace": (os, "replace", 1),  # the final step over an old store
+    "link": (os, "link", 1),  # the final step where there was none
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_simulated_enospc_at_each_write(dataset_24, tiny_store, tmp_path, monkeypatch, write):
+    """ENOSPC where each kind of write happens (the real ones are above): one error, nothing left, old store kept."""
+    out = tmp_path / "s.h5"
+    if write != "link":
+        shutil.copy(tiny_store, out)
+    old = out.read_bytes() if out.exists() else None
+    owner, name, at = WRITES[write]
+    monkeypatch.setattr(owner, name, _failing(getattr(owner, name), at))
+    with pytest.raises(DiskFullError, match=r"No room to write in .* \(No space left on device\)"):
+        build_store(open_source(dataset_24), out, overwrite=True, n_jobs=1, batch_size=4, progress=False)
+    monkeypatch.undo()
+    assert (out.read_bytes() if out.exists() else None) == old
+    _no_leftovers(tmp_path, *(["s.h5"] if old else []))

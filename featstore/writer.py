@@ -11,14 +11,22 @@ written, and adds the labels, metadata, digests and attributes.
 
 A failure to write (a full disk, an I/O error) abandons the file before it is
 raised as one featstore error: its descriptor is pointed at an anonymous
-in-memory file and then closed, so that HDF5's closing writes cannot fail too
-(when they do, HDF5 crashes the process at exit).
+in-memory file and then closed, so that HDF5's closing writes cannot fail too.
+(When closing a file fails, HDF5 is left in a state in which closing it again,
+as the library does when the process exits, crashes the process. The file is
+therefore flushed before it is closed: a flush that fails can be recovered
+from, and a close after a flush has next to nothing left to write. Should a
+close fail all the same, :func:`exit_would_crash` says so, and the command line
+ends the process without HDF5's clean-up.)
 """
 
 import contextlib
+import ctypes
 import json
 import os
 import re
+import sys
+import traceback
 import uuid
 from pathlib import Path
 
@@ -27,25 +35,48 @@ import numpy as np
 
 from .digest import ALGORITHM, digest_array, digest_attrs
 from .exceptions import Interrupted, OutputError
-from .output import write_error
+from .output import NO_ROOM, write_error
 from .store import (
     DIGEST, FEATURES, FORMAT_VERSION, LABEL, METADATA, REJECTED, REJECTED_COLUMNS, STORED_METADATA_COLUMNS,
     column_digest, fold_group,
 )
 
-__all__ = ["StoreWriter", "ReopenError", "store_size"]
+__all__ = ["StoreWriter", "ReopenError", "exit_would_crash", "store_size"]
 
 _STRING = h5py.string_dtype()
+_UNCLOSED = []  # files whose close failed: HDF5 crashes when it tries again at exit
+
+
+def exit_would_crash() -> bool:
+    """Whether closing a file failed in this process, so that HDF5 would crash when the process exits."""
+    return bool(_UNCLOSED)
+
+
+def _unclosable(path):
+    """Record that closing ``path`` failed.
+
+    Its objects that Python frees later fail to write in turn, each with a
+    traceback; the failure is already raised as one error, so from now on those
+    are not printed.
+    """
+    if not _UNCLOSED:
+        _catch_freeing_errors([])
+    _UNCLOSED.append(path)
+
+
+# What finish() may write: for each clip its digests, label, metadata and chunk
+# index (about 400 bytes are used), and then the rest of the store.
+FINISH_BYTES_PER_CLIP = 1024
+FINISH_BYTES = 2**20
 
 
 def store_size(config, n_clips: int) -> int:
     """The size in bytes of a store of ``n_clips`` clips, a little over what a build writes.
 
-    Four bytes a feature value, 1 KB a clip for its digests, label, metadata and
-    chunk index (about 400 bytes are used), and 1 MB for the rest.
+    Four bytes a feature value, and what :meth:`StoreWriter.finish` reserves.
     """
     values = sum(int(np.prod(shape)) for shape in config.feature_shapes.values())
-    return n_clips * (4 * values + 1024) + 2**20
+    return n_clips * (4 * values + FINISH_BYTES_PER_CLIP) + FINISH_BYTES
 
 
 class ReopenError(Exception):
@@ -186,40 +217,67 @@ class StoreWriter:
         n_source_clips : int
         """
         with self._writing():
-            f = self.file
-            sizes = {}
-            for fold in self.planned:
-                rows, digests = clips.get(fold, ([], {}))
-                if not rows:
-                    del f[fold_group(fold)]
-                    continue
-                sizes[fold] = n = len(rows)
-                group = f[fold_group(fold)]
-                for name in FEATURES:
-                    group[name].resize(n, axis=0)
-                    _dataset(group, f"{DIGEST}/{name}", np.asarray(digests[name], dtype=np.uint64))
-                _dataset(group, LABEL, np.array([row["classID"] for row in rows], dtype=np.int64))
-                for column, kind in STORED_METADATA_COLUMNS.items():
-                    _column(group, f"{METADATA}/{column}", [row[column] for row in rows], kind)
-            table = f.create_group(REJECTED)
-            for column in REJECTED_COLUMNS:
-                _column(table, column, [str(r.get(column, "")) for r in rejected], str)
-            f.attrs["n_source_clips"] = n_source_clips
-            f.attrs["fold_sizes"] = json.dumps({str(k): v for k, v in sorted(sizes.items())})
-            f.attrs["digest_algorithm"] = ALGORITHM
-            f.attrs["build_id"] = uuid.uuid4().hex
-            f.attrs[DIGEST] = np.uint64(digest_attrs(dict(f.attrs)))
-            f.close()
+            self.file.flush()  # the clips' last chunks: a failure here can still be abandoned
+            # The same room as the check of free space before the build counted on
+            n_rows = sum(len(rows) for rows, _ in clips.values()) + len(rejected)
+            _reserve(self.file.id.get_vfd_handle(), FINISH_BYTES_PER_CLIP * n_rows + FINISH_BYTES)
+            errors = []
+            undo = _catch_freeing_errors(errors)
+            try:
+                self._write_the_rest(clips, rejected, n_source_clips)
+            finally:
+                undo()
+            if errors:  # an object's close failed: HDF5 cannot be asked to close the file any more
+                _unclosable(self.path)
+                raise errors[0]
+            self._close()
+        with contextlib.suppress(OSError):  # give back what the reservation did not use
+            size = self.path.stat().st_size
+            os.truncate(self.path, size + 1)
+            os.truncate(self.path, size)
+
+    def _write_the_rest(self, clips: dict, rejected: list, n_source_clips: int):
+        f = self.file
+        sizes = {}
+        for fold in self.planned:
+            rows, digests = clips.get(fold, ([], {}))
+            if not rows:
+                del f[fold_group(fold)]
+                continue
+            sizes[fold] = n = len(rows)
+            group = f[fold_group(fold)]
+            for name in FEATURES:
+                group[name].resize(n, axis=0)
+                _dataset(group, f"{DIGEST}/{name}", np.asarray(digests[name], dtype=np.uint64))
+            _dataset(group, LABEL, np.array([row["classID"] for row in rows], dtype=np.int64))
+            for column, kind in STORED_METADATA_COLUMNS.items():
+                _column(group, f"{METADATA}/{column}", [row[column] for row in rows], kind)
+        table = f.create_group(REJECTED)
+        for column in REJECTED_COLUMNS:
+            _column(table, column, [str(r.get(column, "")) for r in rejected], str)
+        f.attrs["n_source_clips"] = n_source_clips
+        f.attrs["fold_sizes"] = json.dumps({str(k): v for k, v in sorted(sizes.items())})
+        f.attrs["digest_algorithm"] = ALGORITHM
+        f.attrs["build_id"] = uuid.uuid4().hex
+        f.attrs[DIGEST] = np.uint64(digest_attrs(dict(f.attrs)))
 
     def close(self):
         """Close the file, if still open (after a failure, :meth:`abandon` already did)."""
-        if self.file is not None and self.file.id.valid:
+        if self.file is not None and self.file.id.valid and self.path not in _UNCLOSED:
             with self._writing():
-                self.file.close()
+                self._close()
+
+    def _close(self):
+        self.file.flush()  # what fails here can still be abandoned
+        try:
+            self.file.close()
+        except BaseException:
+            _unclosable(self.path)
+            raise
 
     def abandon(self):
         """Give up the file: close it without writing anything more to the disk."""
-        if self.file is None or not self.file.id.valid:
+        if self.file is None or not self.file.id.valid or self.path in _UNCLOSED:
             return
         with contextlib.suppress(Exception):
             fd = self.file.id.get_vfd_handle()
@@ -229,8 +287,66 @@ class StoreWriter:
                 os.close(spare)
             else:  # free the space the closing writes need
                 os.ftruncate(fd, 0)
-        with contextlib.suppress(Exception):
+        try:
             self.file.close()
+        except Exception:  # even into memory (a file-size limit counts there too): HDF5 must not try again
+            _unclosable(self.path)
+
+
+_FALLOC_FL_KEEP_SIZE = 1
+
+
+def _reserve(fd: int, n_bytes: int):
+    """Reserve ``n_bytes`` of disk beyond the end of the file, without changing its size (Linux ``fallocate``).
+
+    What HDF5 writes there then cannot fail for lack of room. Raises OSError if
+    there is no room; where the file system cannot reserve, does nothing.
+    """
+    try:
+        fallocate = ctypes.CDLL(None, use_errno=True).fallocate
+    except (OSError, AttributeError):  # not Linux
+        return
+    fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    if fallocate(fd, _FALLOC_FL_KEEP_SIZE, os.fstat(fd).st_size, n_bytes) != 0:
+        code = ctypes.get_errno()
+        if code in NO_ROOM:
+            raise OSError(code, os.strerror(code))
+
+
+def _catch_freeing_errors(errors: list):
+    """Collect in ``errors``, rather than print, the I/O errors h5py meets while it frees objects.
+
+    It meets them in a finalizer, which cannot raise: it prints each one's
+    traceback (through ``sys.excepthook``), Python reports it again as
+    "Exception ignored" (``sys.unraisablehook``), and both go on. Returns a
+    function that puts the hooks back.
+    """
+    unraisablehook, excepthook = sys.unraisablehook, sys.excepthook
+
+    def unraisable(args):
+        if _freeing_error(args.exc_value, args.exc_traceback):
+            errors.append(args.exc_value)
+        else:
+            unraisablehook(args)
+
+    def printed(kind, value, tb):
+        if _freeing_error(value, tb):
+            errors.append(value)
+        else:
+            excepthook(kind, value, tb)
+
+    sys.unraisablehook, sys.excepthook = unraisable, printed
+
+    def undo():
+        sys.unraisablehook, sys.excepthook = unraisablehook, excepthook
+
+    return undo
+
+
+def _freeing_error(exc, tb) -> bool:
+    """Whether ``exc`` is an I/O error that h5py met while freeing an object."""
+    frames = traceback.extract_tb(tb)
+    return _errno(exc) is not None and bool(frames) and frames[-1].name.endswith("._dealloc")
 
 
 def _errno(exc: Exception):

@@ -89,6 +89,29 @@ def test_a_write_that_fails_for_lack_of_room(dataset_24, tiny_store, tmp_path, r
     _no_leftovers(folder, "s.h5", *(["filler"] if where == "tmpfs" else []))
 
 
+
+@pytest.fixture(scope="module")
+def store_24(dataset_24, tmp_path_factory):
+    out = tmp_path_factory.mktemp("s24") / "s.h5"
+    build_store(open_source(dataset_24), out, n_jobs=1, progress=False)
+    return out
+
+
+@pytest.mark.parametrize("short_by", [24000, 12000, 2000])
+def test_a_file_size_limit_among_the_last_writes(dataset_24, store_24, tmp_path, short_by):
+    """The writes of the labels, metadata and digests fail, or the close's: still one line, not a crash.
+
+    When HDF5 fails to close a file it crashes at exit (SIGSEGV) unless the
+    process ends without its clean-up.
+    """
+    out = tmp_path / "s.h5"
+    argv = ["build", dataset_24, "--out", out, "--jobs", "1", "--quiet"]
+    build = faults.start(argv, preexec_fn=faults.limit_file_size(store_24.stat().st_size - short_by))
+    _, stderr = build.communicate(timeout=300)
+    assert build.returncode == 1, stderr
+    assert len(stderr.splitlines()) == 1 and stderr.startswith(f"error: No room to write in {tmp_path} (File too large)")
+    _no_leftovers(tmp_path)
+
 def _failing(real, at: int):
     """``real``, except that its call number ``at`` and later raise ENOSPC."""
     calls = []

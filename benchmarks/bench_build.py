@@ -3,6 +3,7 @@
     python benchmarks/bench_build.py --source synthetic:full    # the full-size synthetic set
     python benchmarks/bench_build.py --source PATH              # any UrbanSound8K-layout folder
     python benchmarks/bench_build.py --quick                    # 300 synthetic clips
+    python benchmarks/bench_build.py --source synthetic:2000 --augment mild --augment salamon2017
 
 Three ways of turning the same WAV files into 16 kHz 4 s log-mels and MFCC statistics
 are timed in one run, each in its own process (so its memory is its own), each
@@ -15,6 +16,11 @@ several times, taking turns (the tables give the median):
   of cores.
 
 The files are read once beforehand, so every contender starts with a warm page cache.
+
+With ``--augment SPEC`` (repeatable) it instead times ``featstore build`` without
+views and with each spec's views (``bench_build_augment``): throughput, peak memory,
+store size, the cost of one view of one clip, and the memory ``load("logmel",
+views=True)`` takes for the whole set.
 """
 
 import argparse
@@ -102,12 +108,7 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, repeats
                     [_common.python(), __file__, "--librosa-loop", str(root), "--limit", str(n_librosa), "--jobs", str(n_jobs)]
                 ))
     summary = runs[ours][0]["output"].strip().replace(str(Path(tmp) / "store-0.h5"), "store.h5")
-    inner = []
-    for measured in runs[ours]:
-        match = re.search(r"\(([\d.]+) clips/s\)", measured["output"])
-        if match is None:
-            raise RuntimeError(f"no throughput in the build's output:\n{measured['output']}")
-        inner.append(float(match.group(1)))
+    inner = [_featstore_rate(measured["output"]) for measured in runs[ours]]
 
     rows = []
     for method, n in methods.items():
@@ -156,6 +157,77 @@ def run(root: Path, label: str, *, jobs: int, librosa_limit: int | None, repeats
     return payload
 
 
+def _featstore_rate(output: str) -> float:
+    match = re.search(r"\(([\d.]+) clips/s\)", output)
+    if match is None:
+        raise RuntimeError(f"no throughput in the build's output:\n{output}")
+    return float(match.group(1))
+
+
+def run_augment(root: Path, label: str, specs: list, *, jobs: int, repeats: int = 1, results_dir=None):
+    """``featstore build`` without views and with each spec's, in turns: speed, memory, size."""
+    from featstore import FeatureConfig, FeatureStore
+
+    n_clips = len(_files(root, None))
+    warm_cache(_files(root, None))
+    n_cores = jobs if jobs > 0 else os.cpu_count()
+    contenders = {"": [], **{spec: [] for spec in specs}}
+    stores = {}
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        for repeat in range(repeats):
+            for spec, runs in contenders.items():
+                out = Path(tmp) / f"store-{len(stores)}.h5"
+                flags = ["--augment", spec] if spec else []
+                runs.append(_common.run_measured(
+                    [_common.python(), "-m", "featstore", "build", str(root), "--out", str(out), "--jobs", str(jobs),
+                     "--quiet", *flags]
+                ))
+                if repeat == 0:
+                    store = FeatureStore(out)
+                    clip_values = store.config.n_mels * store.config.n_frames
+                    stores[spec] = (len(store), out.stat().st_size / 1e9, store.verify(), clip_values)
+                out.unlink()
+    rows = []
+    for spec, runs in contenders.items():
+        n_stored, size_gb, problems, clip_values = stores[spec]
+        n_views = len(FeatureConfig(augment=spec).view_names)
+        seconds = [m["seconds"] for m in runs]
+        rows.append({
+            "augment": spec or "(none)",
+            "views": max(n_views - 1, 0),
+            "clips": n_clips,
+            "seconds": float(np.median(seconds)),
+            "clips_per_s": float(np.median([_featstore_rate(m["output"]) for m in runs])),
+            "peak_rss_mb": max(m["peak_rss_largest_process_mb"] for m in runs),
+            "store_gb": size_gb,
+            "views_in_memory_gb": n_stored * max(n_views, 1) * clip_values * (2 if n_views else 4) / 1e9,
+            "verify_problems": problems,
+            "runs_seconds": seconds,
+        })
+    base = rows[0]
+    for row in rows[1:]:
+        # core-seconds of the views alone, per clip and view
+        extra = (1 / row["clips_per_s"] - 1 / base["clips_per_s"]) * n_cores
+        row["ms_per_view_per_clip"] = 1000 * extra / row["views"]
+    payload = {"n_clips": n_clips, "jobs": n_cores, "repeats": repeats, "rows": rows}
+    table = _common.markdown_table(
+        rows, ["augment", "views", "clips", "seconds", "clips_per_s", "peak_rss_mb", "store_gb", "views_in_memory_gb",
+               "ms_per_view_per_clip"]
+    )
+    note = (
+        f"Dataset: **{label}**, {n_clips} clips, `featstore build --jobs {jobs}` ({n_cores} worker threads) without "
+        f"and with augmented views, {repeats} run{'s' if repeats > 1 else ''} each, taking turns. `seconds` is the "
+        f"median wall-clock time including start-up; `clips_per_s` is the build's own figure (excluding start-up). "
+        f"Peak RSS is that of the build process, highest of the runs. `views_in_memory_gb` is the size of "
+        f"`load('logmel', views=True)` for all clips (float16, the original included; the first row: `load('logmel')`, "
+        f"float32). `ms_per_view_per_clip` is the extra core time per clip and view over the build without views."
+    )
+    _common.write_results("bench_build_augment", label, payload, note + "\n\n" + table, results_dir=results_dir)
+    print(note)
+    print(table)
+    return payload
+
+
 def _plot(rows, label, path):
     plt = _common.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
@@ -182,6 +254,8 @@ def main(argv=None):
     parser.add_argument("--label", help="dataset name for the tables (default: from the source)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--results-dir", help="write results here instead of benchmarks/results")
+    parser.add_argument("--augment", action="append", metavar="SPEC",
+                        help="time builds without views and with this spec's views instead (repeatable)")
     parser.add_argument("--librosa-loop", metavar="ROOT", help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -190,7 +264,7 @@ def main(argv=None):
         librosa_loop(Path(args.librosa_loop), args.limit, args.jobs)
         return 0
     source = args.source
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick or args.augment else 3)
     if args.quick and source == parser.get_default("source"):
         source = "synthetic:300"
     from featstore import FolderSource, SyntheticSource
@@ -206,7 +280,11 @@ def main(argv=None):
             label = args.label or (_common.REAL_DEV_LABEL if root.resolve() == _common.REAL_DEV_DATA.resolve() else root.name)
         else:
             parser.error(f"--source {source!r}: bench_build times folders in the UrbanSound8K layout, or synthetic data")
-        run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, repeats=repeats, results_dir=args.results_dir)
+        if args.augment:
+            run_augment(root, label, args.augment, jobs=args.jobs, repeats=repeats, results_dir=args.results_dir)
+        else:
+            run(root, label, jobs=args.jobs, librosa_limit=args.librosa_limit, repeats=repeats,
+                results_dir=args.results_dir)
     return 0
 
 

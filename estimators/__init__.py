@@ -1,7 +1,8 @@
 """Estimators for environmental sound classification on UrbanSound8K-style features.
 
 - :class:`MelCNNClassifier`: skorch/scikit-learn classifier for log-mel
-  spectrograms ``(n_clips, n_mels, n_frames)``, built on :class:`MelCNN`.
+  spectrograms ``(n_clips, n_mels, n_frames)``, built on :class:`MelCNN`;
+  :func:`make_notebook_cnn` sets it up as the reference notebook's baseline.
 - :func:`make_mfcc_logreg`: scaler + logistic regression for the 40 MFCC
   statistics ``(n_clips, 40)``.
 - :func:`spec_augment`: the time/frequency masking used for training.
@@ -13,6 +14,7 @@ from .cnn import MelCNNClassifier
 from .exceptions import EstimatorParameterError, EstimatorsError, InputDataError
 from .linear import make_mfcc_logreg
 from .modules import MelCNN
+from .presets import NOTEBOOK_PARAMS, make_notebook_cnn
 
 __all__ = [
     "EstimatorParameterError",
@@ -20,7 +22,9 @@ __all__ = [
     "InputDataError",
     "MelCNN",
     "MelCNNClassifier",
+    "NOTEBOOK_PARAMS",
     "RestoreBestParams",
     "make_mfcc_logreg",
+    "make_notebook_cnn",
     "spec_augment",
 ]

@@ -17,6 +17,7 @@ from skorch import NeuralNet
 
 from ._device import resolve_device
 from ._plan import VALIDATION_KEYWORDS
+from .callbacks import LR_SCHEDULES
 from .exceptions import EstimatorParameterError
 
 __all__ = [
@@ -142,6 +143,11 @@ MEL_CNN_RULES = {
         None,
     ],
     "normalize": [Options("global", "per_clip"), None],
+    "original_view_prob": [Interval(Real, 0, 1, closed="both"), None],
+    "crop_frames": [Interval(Integral, 1, None, closed="left"), None],
+    "mixup_alpha": [Interval(Real, 0, None, closed="left")],
+    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    "lr_schedule": [Options(*LR_SCHEDULES), None],
     "spec_augment": [InstanceOf((bool, np.bool_), "a bool")],
     **{name: [Interval(Integral, 0, None, closed="left")] for name in MASK_PARAMS},
     "class_weight": [Options("balanced"), Satisfies("a dict {label: weight >= 0}", _is_weight_dict), None],

@@ -8,7 +8,7 @@ from .exceptions import InputDataError
 
 __all__ = ["check_spectrograms", "check_targets", "check_groups", "encode_labels"]
 
-_SHAPE_HELP = "(n_clips, n_mels, n_frames) or (n_clips, 1, n_mels, n_frames)"
+_SHAPE_HELP = "(n_clips, n_mels, n_frames) or (n_clips, n_views, n_mels, n_frames)"
 _FINITE_CHUNK = 256  # clips per chunk when scanning for NaN/inf
 
 
@@ -17,8 +17,10 @@ def check_spectrograms(X, *, estimator_name, min_size=1, n_mels=None):
 
     Parameters
     ----------
-    X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, 1, n_mels, n_frames)
-        Spectrograms; any real dtype (cast to float32, which MPS also needs).
+    X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, n_views, n_mels, n_frames)
+        Spectrograms; any real dtype. float16 stays float16 (views of a whole
+        dataset are kept that way to halve their memory; batches are cast
+        later), anything else is cast to float32, which MPS also needs.
     estimator_name : str
         Used in error messages.
     min_size : int, default=1
@@ -28,8 +30,8 @@ def check_spectrograms(X, *, estimator_name, min_size=1, n_mels=None):
 
     Returns
     -------
-    numpy.ndarray of dtype float32, same shape as ``X``
-        ``X`` itself when it already is a float32 array (no copy).
+    numpy.ndarray of dtype float32 or float16, same shape as ``X``
+        ``X`` itself when it already is a float32 or float16 array (no copy).
 
     Raises
     ------
@@ -63,10 +65,10 @@ def check_spectrograms(X, *, estimator_name, min_size=1, n_mels=None):
             f"{estimator_name} requires real numeric spectrograms; got an array of "
             f"dtype {X.dtype}. Pass float32 log-mel values in dB."
         )
-    if X.ndim == 4 and X.shape[1] != 1:
+    if X.ndim == 4 and X.shape[1] == 0:
         raise InputDataError(
-            f"{estimator_name} accepts a single input channel: expected shape "
-            f"{_SHAPE_HELP}, got {X.shape} (axis 1 has {X.shape[1]} channels)."
+            f"{estimator_name} got clips with no view: X has shape {X.shape}; expected "
+            f"{_SHAPE_HELP} with n_views >= 1 (view 0 the original clip)."
         )
     if X.ndim not in (3, 4):
         hint = (
@@ -95,7 +97,7 @@ def check_spectrograms(X, *, estimator_name, min_size=1, n_mels=None):
             f"X has {mels} mel bands per clip but {estimator_name} was fitted on "
             f"{n_mels}; expected shape (n_clips, {n_mels}, n_frames)."
         )
-    if X.dtype != np.float32:
+    if X.dtype not in (np.float32, np.float16):
         X = X.astype(np.float32)
     _check_finite(X, estimator_name)
     return X

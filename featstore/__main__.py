@@ -37,6 +37,7 @@ JOBS_HELP = "workers: -1 for one per core (default), or a positive count"
 
 def main_parser() -> argparse.ArgumentParser:
     from ._validation import check_n_jobs, check_positive_int, check_seed
+    from .cli_options import add_feature_options
     from .sources import DEFAULT_HUB_ID
     from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
 
@@ -67,6 +68,7 @@ def main_parser() -> argparse.ArgumentParser:
     build.add_argument("--batch-size", type=batch, default=16, help="clips per decoding task (default: 16)")
     build.add_argument("--seed", type=seed, default=None, help="seed of a synthetic source (default: 0)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_feature_options(build)
 
     info = commands.add_parser("info", help="counts per fold and class, configuration")
     info.add_argument("path")
@@ -92,15 +94,17 @@ def _build(args) -> int:
     from ._blas import reproducible_blas
     from ._malloc import keep_freed_memory
     from .build import build_store
+    from .cli_options import config_from_options
     from .sources import open_source
     from .synth.source import remove_abandoned_data
 
+    config = config_from_options(args)
     reproducible_blas()
     keep_freed_memory()
     remove_abandoned_data()  # of killed builds from synthetic sources
     with open_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:
         summary = build_store(
-            source, args.out, n_jobs=args.jobs, batch_size=args.batch_size, overwrite=args.overwrite,
+            source, args.out, config=config, n_jobs=args.jobs, batch_size=args.batch_size, overwrite=args.overwrite,
             strict=args.strict, resume=args.resume, progress=not args.quiet,
         )
     print(summary.format())
@@ -116,6 +120,8 @@ def _info(args) -> int:
     print(f"{store.path}: {len(store)} clips in folds {list(store.folds)}, from {store.source}, built {store.created}")
     print(f"feature config: {store.config.to_json()}")
     print(f"feature shapes: {store.config.feature_shapes}")
+    if store.view_names:
+        print(f"augmented views ({store.config.augment}): {', '.join(store.view_names)}")
     print(counts.to_string() if len(counts) else "no clips stored")
     rejected = store.rejected()
     print(f"rejected at build: {len(rejected)}")

@@ -36,7 +36,6 @@ from .exceptions import BuildError, Interrupted, InvalidParameterError
 from .output import (
     check_free_space, existing_store, open_work_folder, publish, remove_dead_work_folders, write_error,
 )
-from .store import FEATURES
 from .urbansound8k import CLASS_NAMES
 from .writer import StoreWriter, store_size
 
@@ -162,7 +161,8 @@ def build_store(
     out : str or Path
         The store to write (an ``.h5`` file).
     config : FeatureConfig, optional
-        Feature parameters; the defaults reproduce the reference notebook.
+        Feature parameters, and the augmented views to store (``augment``); the
+        defaults reproduce the reference notebook, without views.
     n_jobs : int, default=-1
         Worker threads for decoding, joblib's convention: -1 for one per core, or a
         positive count; 0 is an error.
@@ -249,8 +249,10 @@ def build_store(
     }
     open_writer = functools.partial(StoreWriter, config=config, planned=planned, attributes=attributes, out=out,
                                     needed=needed)
-    taken = take_over(out, header, functools.partial(StoreWriter.reopen, **open_writer.keywords)) if resume else None
-    folder, writer, done, keep_bytes = taken or (None, None, Progress(), None)
+    features = tuple(config.stored_features)
+    reopen = functools.partial(StoreWriter.reopen, **open_writer.keywords)
+    taken = take_over(out, header, features, reopen) if resume else None
+    folder, writer, done, keep_bytes = taken or (None, None, Progress(features), None)
     if resume:
         remaining = sum(planned.values()) - done.n_stored - len(done.rejected)
         check_free_space(out.parent, store_size(config, remaining), f"the {remaining} clips left of a store")
@@ -319,11 +321,11 @@ def _decode_and_write(source, config, n_jobs, batch_size, strict, progress, reje
             interrupt.check()
             _fail_if_strict(strict, rejected + done.rejected + batch_rejected)
             for fold, part in _fold_slices(rows):
-                writer.write(fold, done.count(fold), {k: features[k][part] for k in FEATURES})
-                done.add(fold, rows[part], {k: digests[k][part] for k in FEATURES})
+                writer.write(fold, done.count(fold), {k: v[part] for k, v in features.items()})
+                done.add(fold, rows[part], {k: v[part] for k, v in digests.items()})
             done.rejected.extend(batch_rejected)
             writer.flush()
-            clips = [(int(row["fold"]), row, {k: int(digests[k][i]) for k in FEATURES}) for i, row in enumerate(rows)]
+            clips = [(int(row["fold"]), row, {k: int(v[i]) for k, v in digests.items()}) for i, row in enumerate(rows)]
             try:
                 journal.record(done.batches, clips, batch_rejected)
             except OSError as exc:

@@ -30,7 +30,6 @@ import xxhash
 from . import workdir
 from .digest import digest_rows
 from .output import WORK_SUFFIX, work_folder_name
-from .store import FEATURES
 from .writer import ReopenError, StoreWriter
 
 __all__ = ["Journal", "Progress", "journal_header", "table_digest", "take_over"]
@@ -40,12 +39,16 @@ ATTEMPT = "resume-attempt"
 
 
 class Progress:
-    """What a build has done: its batches, per fold the rows and digests of the clips written, the clips rejected."""
+    """What a build has done: its batches, per fold the rows and digests of the clips written, the clips rejected.
 
-    def __init__(self):
+    ``features`` names the features digested (``FeatureConfig.stored_features``).
+    """
+
+    def __init__(self, features):
+        self.features = tuple(features)
         self.batches = 0
         self.rows = defaultdict(list)
-        self.digests = defaultdict(lambda: {name: [] for name in FEATURES})
+        self.digests = defaultdict(lambda: {name: [] for name in self.features})
         self.rejected = []
 
     def count(self, fold: int) -> int:
@@ -57,13 +60,13 @@ class Progress:
 
     def add(self, fold: int, rows: list, digests: dict):
         self.rows[fold].extend(rows)
-        for name in FEATURES:
+        for name in self.features:
             self.digests[fold][name].extend(int(d) for d in digests[name])
 
     def clips(self) -> dict:
         """``{fold: (rows, {feature: digests})}``, as :meth:`StoreWriter.finish` takes them."""
         return {
-            fold: (rows, {name: np.array(self.digests[fold][name], dtype=np.uint64) for name in FEATURES})
+            fold: (rows, {name: np.array(self.digests[fold][name], dtype=np.uint64) for name in self.features})
             for fold, rows in sorted(self.rows.items()) if rows
         }
 
@@ -125,9 +128,9 @@ class Journal:
         self._file.close()
 
 
-def _replay(folder, header: dict):
+def _replay(folder, header: dict, features):
     """``(progress, bytes of the good lines)`` from a journal, or None if it is of another build."""
-    progress, good = Progress(), 0
+    progress, good = Progress(features), 0
     try:
         with open(folder / JOURNAL, "rb") as f:
             lines = f.readlines()
@@ -143,7 +146,7 @@ def _replay(folder, header: dict):
                 return None
         elif record.get("batch") == progress.batches:
             for fold, row, digests in record["clips"]:
-                progress.add(int(fold), [row], {name: [digests[name]] for name in FEATURES})
+                progress.add(int(fold), [row], {name: [digests[name]] for name in features})
             progress.rejected.extend(record["rejected"])
             progress.batches += 1
         else:
@@ -156,7 +159,7 @@ def _written_as_recorded(writer: StoreWriter, progress: Progress) -> bool:
     for fold, rows in progress.rows.items():
         if fold not in writer.planned or len(rows) > writer.planned[fold]:
             return False
-        for name in FEATURES:
+        for name in progress.features:
             expected = np.array(progress.digests[fold][name], dtype=np.uint64)
             for start in range(0, len(rows), 64):
                 block = writer.read(fold, name, start, min(start + 64, len(rows)))
@@ -165,7 +168,7 @@ def _written_as_recorded(writer: StoreWriter, progress: Progress) -> bool:
     return True
 
 
-def take_over(out, header: dict, open_writer):
+def take_over(out, header: dict, features, open_writer):
     """The most advanced work of a dead build of ``out`` that checks out, or None.
 
     Parameters
@@ -173,6 +176,8 @@ def take_over(out, header: dict, open_writer):
     out : Path
     header : dict
         This build's :func:`journal_header`.
+    features : iterable of str
+        The features of the store (``FeatureConfig.stored_features``).
     open_writer : callable
         ``open_writer(path)`` reopens a store file (:meth:`StoreWriter.reopen`).
 
@@ -185,7 +190,7 @@ def take_over(out, header: dict, open_writer):
     """
     candidates = []
     for folder in workdir.abandoned_folders(out.parent, work_folder_name(out), WORK_SUFFIX):
-        replayed = None if (folder.path / ATTEMPT).exists() else _replay(folder.path, header)
+        replayed = None if (folder.path / ATTEMPT).exists() else _replay(folder.path, header, features)
         if replayed is None:
             folder.remove()
         else:

@@ -4,6 +4,7 @@ import dataclasses
 import json
 import math
 
+from .augment import canonical_spec, view_names
 from .exceptions import InvalidParameterError, StoreConfigError
 
 __all__ = ["FeatureConfig"]
@@ -40,6 +41,16 @@ class FeatureConfig:
     mfcc_top_db : float, default=80.0
         Dynamic range the MFCC's dB mel spectrogram is clipped to (torchaudio's
         ``MFCC`` default). The stored log-mel is not clipped.
+    delta_n_mfcc : int, default=40
+        Number of MFCCs of the ``mfcc_delta_stats`` feature, which holds
+        ``4 * delta_n_mfcc`` values (see :func:`featstore.statistics.mfcc_delta_stats`).
+    augment : str, default=""
+        The augmented views stored beside each clip's log-mel, as a spec such as
+        ``"salamon2017"`` or ``"pitch:-2,2;stretch:0.93,1.07"`` (see
+        :mod:`featstore.augment`); kept in canonical form, so two specs that name
+        the same views compare equal. ``""``: no views.
+    augment_seed : int, default=0
+        Seed of the noise views (with each clip's file name).
 
     Raises
     ------
@@ -57,10 +68,13 @@ class FeatureConfig:
     f_max: float | None = None
     n_mfcc: int = 20
     mfcc_top_db: float = 80.0
+    delta_n_mfcc: int = 40
+    augment: str = ""
+    augment_seed: int = 0
 
     def __post_init__(self):
         problems = []
-        for name in ("sample_rate", "n_fft", "hop_length", "n_mels", "n_mfcc"):
+        for name in ("sample_rate", "n_fft", "hop_length", "n_mels", "n_mfcc", "delta_n_mfcc"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 problems.append(f"{name} must be a positive int, got {value!r}")
@@ -68,6 +82,14 @@ class FeatureConfig:
             problems.append(f"clip_seconds must be a positive number, got {self.clip_seconds!r}")
         if isinstance(self.n_mfcc, int) and isinstance(self.n_mels, int) and self.n_mfcc > self.n_mels:
             problems.append(f"n_mfcc ({self.n_mfcc}) cannot exceed n_mels ({self.n_mels})")
+        if isinstance(self.delta_n_mfcc, int) and isinstance(self.n_mels, int) and self.delta_n_mfcc > self.n_mels:
+            problems.append(f"delta_n_mfcc ({self.delta_n_mfcc}) cannot exceed n_mels ({self.n_mels}): lower it too")
+        if not isinstance(self.augment_seed, int) or isinstance(self.augment_seed, bool) or self.augment_seed < 0:
+            problems.append(f"augment_seed must be a non-negative int, got {self.augment_seed!r}")
+        try:
+            object.__setattr__(self, "augment", canonical_spec(self.augment))
+        except InvalidParameterError as exc:
+            problems.append(f"augment: {str(exc).rstrip('.')}")
         nyquist = self.sample_rate / 2 if isinstance(self.sample_rate, int) else math.inf
         f_max = nyquist if self.f_max is None else self.f_max
         if not 0 <= self.f_min < f_max <= nyquist:
@@ -89,13 +111,36 @@ class FeatureConfig:
         return 1 + self.clip_samples // self.hop_length
 
     @property
+    def stored_features(self) -> dict:
+        """Per-clip ``(shape, dtype)`` of each feature dataset of a store built with this configuration.
+
+        The one list of them: the writer, the reader and ``verify`` iterate it.
+        ``logmel_views`` is there only with ``augment``; it is float16.
+        """
+        features = {
+            "waveform": ((self.clip_samples,), "float32"),
+            "logmel": ((self.n_mels, self.n_frames), "float32"),
+            "mfcc_stats": ((2 * self.n_mfcc,), "float32"),
+            "mfcc_delta_stats": ((4 * self.delta_n_mfcc,), "float32"),
+        }
+        if self.augment:
+            features["logmel_views"] = ((len(self.view_names) - 1, self.n_mels, self.n_frames), "float16")
+        return features
+
+    @property
     def feature_shapes(self) -> dict:
         """Per-clip shape of each stored feature."""
-        return {
-            "waveform": (self.clip_samples,),
-            "logmel": (self.n_mels, self.n_frames),
-            "mfcc_stats": (2 * self.n_mfcc,),
-        }
+        return {name: shape for name, (shape, _) in self.stored_features.items()}
+
+    @property
+    def feature_dtypes(self) -> dict:
+        """numpy dtype name of each stored feature."""
+        return {name: dtype for name, (_, dtype) in self.stored_features.items()}
+
+    @property
+    def view_names(self) -> tuple:
+        """Names of the views ``FeatureStore.load(..., views=True)`` gives, ``"original"`` first; ``()`` without ``augment``."""
+        return view_names(self.augment)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

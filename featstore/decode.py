@@ -2,7 +2,8 @@
 
 Each clip is decoded (only the span its centre crop keeps, for a long file), mixed
 down, resampled, padded or cropped, and the batch's features are computed as one
-torch batch, with the digest of each clip's features (:mod:`featstore.digest`).
+torch batch (its augmented views clip by clip, :mod:`featstore.augment`), with
+the digest of each clip's features (:mod:`featstore.digest`).
 """
 
 import collections
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .audio import open_audio, read_frames
+from .augment import augmented_log_mels
 from .config import FeatureConfig
 from .digest import digest_rows
 from .exceptions import ClipError
@@ -67,12 +69,13 @@ def decode_clip(audio, config: FeatureConfig) -> tuple:
 
 
 def process_batch(refs, config: FeatureConfig):
-    """Decode and featurise a batch of clips (runs in a worker thread).
+    """Decode and featurise a batch of clips, and compute their augmented views (runs in a worker thread).
 
     Returns
     -------
     features : dict of str to ndarray
-        Each feature of the clips kept, ``(n, ...)``; ``{}`` if none was.
+        Each feature of ``config.stored_features`` of the clips kept, ``(n, ...)``;
+        ``{}`` if none was.
     rows : list of dict
         Their metadata rows, grouped by fold (in source order within a fold), so
         that the writer stores each fold's part of the batch as a slice, without a copy.
@@ -102,9 +105,14 @@ def process_batch(refs, config: FeatureConfig):
     if not rows:
         return {}, [], rejected, {}
     batch = torch.stack(waveforms)
+    extractor = _extractor(config)
     with torch.no_grad():
-        logmel, mfcc_stats = _extractor(config)(batch)
-    features = {"waveform": batch.numpy(), "logmel": logmel.numpy(), "mfcc_stats": mfcc_stats.numpy()}
+        logmel, mfcc_stats = extractor(batch)
+        delta_stats = extractor.mfcc_delta_stats(logmel)
+    features = {"waveform": batch.numpy(), "logmel": logmel.numpy(), "mfcc_stats": mfcc_stats.numpy(),
+                "mfcc_delta_stats": delta_stats.numpy()}
+    if config.augment:
+        features["logmel_views"] = augmented_log_mels(batch, [row["slice_file_name"] for row in rows], extractor)
     # Finite input gives finite features; this guards against surprises all the same.
     finite = np.ones(len(rows), dtype=bool)
     for array in features.values():

@@ -27,9 +27,13 @@ ALGORITHM = "xxh3_64"
 
 
 def digest_rows(array) -> np.ndarray:
-    """The digest of each row of ``array`` (little-endian bytes), shape ``(len(array),)`` uint64."""
-    array = _little_endian(array)
-    return np.fromiter((xxhash.xxh3_64_intdigest(row) for row in array), dtype=np.uint64, count=len(array))
+    """The digest of each row of ``array`` (little-endian bytes), shape ``(len(array),)`` uint64.
+
+    Row by row, so that rows contiguous in memory are not copied, even when the
+    whole is not (a slice of the views of an array of every view).
+    """
+    return np.fromiter((xxhash.xxh3_64_intdigest(_little_endian(row)) for row in array), dtype=np.uint64,
+                       count=len(array))
 
 
 def digest_array(array) -> int:

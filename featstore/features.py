@@ -14,6 +14,7 @@ import torchaudio
 
 from .config import FeatureConfig
 from .exceptions import ClipError
+from .statistics import mfcc_delta_stats
 
 __all__ = ["Crop", "FeatureExtractor", "crop_of", "fix_length", "prepare_waveform", "resample", "to_mono"]
 
@@ -206,8 +207,16 @@ def prepare_waveform(samples: np.ndarray, sample_rate: int, config: FeatureConfi
     return mono[crop.offset : crop.offset + config.clip_samples]
 
 
+def _power_to_db(power: torch.Tensor) -> torch.Tensor:
+    return 10.0 * torch.log10(torch.clamp(power, min=_AMIN))
+
+
 class FeatureExtractor(torch.nn.Module):
     """Log-mel spectrogram and MFCC statistics of a batch of fixed-length clips.
+
+    :meth:`forward` gives the log-mel and the MFCC statistics;
+    :meth:`mfcc_delta_stats` the richer statistics of that log-mel, and
+    :meth:`log_mel` the log-mel alone (for the augmented views).
 
     One mel filterbank serves both features, so the log-mel and the MFCCs come from
     the same STFT. Each clip's result equals what torchaudio's ``MelSpectrogram`` +
@@ -233,6 +242,22 @@ class FeatureExtractor(torch.nn.Module):
         )
         dct = torchaudio.functional.create_dct(config.n_mfcc, config.n_mels, norm="ortho")
         self.register_buffer("dct", dct)
+        delta_dct = torchaudio.functional.create_dct(config.delta_n_mfcc, config.n_mels, norm="ortho")
+        self.register_buffer("delta_dct", delta_dct)
+
+    def _mel_power(self, waveforms: torch.Tensor) -> torch.Tensor:
+        # re² + im² instead of MelSpectrogram's |z|² (abs, then square): the same
+        # values to rounding, and the complex abs costs as much as the STFT itself.
+        stft = torch.view_as_real(self.stft(waveforms))
+        return self.mel_scale(stft[..., 0].square() + stft[..., 1].square())
+
+    def log_mel(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """``(batch, time) -> (batch, n_mels, n_frames)``: the stored ``logmel`` alone (as :meth:`forward` gives it)."""
+        return _power_to_db(self._mel_power(waveforms))
+
+    def mfcc_delta_stats(self, logmel: torch.Tensor) -> torch.Tensor:
+        """``(batch, n_mels, n_frames) -> (batch, 4 * delta_n_mfcc)``: see :func:`featstore.statistics.mfcc_delta_stats`."""
+        return mfcc_delta_stats(logmel, self.delta_dct)
 
     def forward(self, waveforms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Compute the features.
@@ -248,11 +273,8 @@ class FeatureExtractor(torch.nn.Module):
         mfcc_stats : Tensor of shape (batch, 2 * n_mfcc)
             Mean then standard deviation over frames of each MFCC.
         """
-        # re² + im² instead of MelSpectrogram's |z|² (abs, then square): the same
-        # values to rounding, and the complex abs costs as much as the STFT itself.
-        stft = torch.view_as_real(self.stft(waveforms))
-        power = self.mel_scale(stft[..., 0].square() + stft[..., 1].square())
-        logmel = 10.0 * torch.log10(torch.clamp(power, min=_AMIN))
+        power = self._mel_power(waveforms)
+        logmel = _power_to_db(power)
         # (batch, 1, n_mels, n_frames): torchaudio applies top_db per leading item,
         # so this clips each clip on its own maximum, as MFCC does for one clip.
         clipped = torchaudio.functional.amplitude_to_DB(

@@ -9,6 +9,9 @@ Layout (format 2)::
     /fold1/waveform            (n, clip_samples)      float32, one chunk per clip
     /fold1/logmel              (n, n_mels, n_frames)  float32, one chunk per clip
     /fold1/mfcc_stats          (n, 2 * n_mfcc)        float32
+    /fold1/mfcc_delta_stats    (n, 4 * delta_n_mfcc)  float32
+    /fold1/logmel_views        (n, n_views, n_mels, n_frames)  float16, one chunk
+                               per clip; only in a store built with augmented views
     /fold1/digest/<feature>    (n,)                   uint64, the digest of each clip's row
     /fold1/label               (n,)                   int64 (classID)
     /fold1/metadata/<column>   (n,)  slice_file_name, fsID, start, end, salience,
@@ -21,8 +24,11 @@ Every dataset but the features has a ``digest`` attribute, and the root's
 ``digest`` covers the other root attributes (see :mod:`featstore.digest`).
 Every array is readable with plain h5py (``f["fold3/logmel"][i]``); the reader
 below adds the bookkeeping and checks what it reads against the digests.
+``FeatureConfig.stored_features`` lists the feature datasets of a store and
+their shapes and types.
 """
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -34,10 +40,12 @@ from .config import FeatureConfig
 from .digest import digest_array, digest_rows, digest_strings
 from .exceptions import StoreChangedError, StoreConfigError, StoreCorruptError, StoreFormatError
 
-__all__ = ["FeatureStore", "FEATURES", "FORMAT_VERSION"]
+__all__ = ["FeatureStore", "FEATURES", "FORMAT_VERSION", "VIEWS"]
 
 FORMAT_VERSION = 2
-FEATURES = ("waveform", "logmel", "mfcc_stats")
+FEATURES = ("waveform", "logmel", "mfcc_stats", "mfcc_delta_stats")
+VIEWS = "logmel_views"
+_VIEW_BLOCK = 64  # clips read at a time into the views array
 LABEL = "label"
 METADATA = "metadata"
 DIGEST = "digest"
@@ -65,6 +73,11 @@ FIX = "`python -m featstore verify PATH` lists every problem; rebuild the store 
 
 def fold_group(fold: int) -> str:
     return f"fold{fold}"
+
+
+def clip_bytes(config: FeatureConfig) -> int:
+    """The bytes of one clip's features in a store of ``config``."""
+    return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in config.stored_features.values())
 
 
 def column_digest(values, kind) -> int:
@@ -113,6 +126,9 @@ class FeatureStore:
         What the source was: ``{"name", "size"}``, plus ``"seed"`` for synthetic data.
     build_id : str
         A random id each build gives its store.
+    view_names : tuple of str
+        The views of ``load("logmel", views=True)``, ``"original"`` first
+        (``"pitch-2"``, ``"stretch0.81"``, ...); ``()`` for a store without views.
 
     Raises
     ------
@@ -165,6 +181,7 @@ class FeatureStore:
             raise StoreCorruptError(f"{self.path} is damaged: its attributes disagree with their digest. {FIX}")
         self.build_id = str(attrs["build_id"])
         self.config = FeatureConfig.from_json(attrs["feature_config"])
+        self.view_names = self.config.view_names
         self.class_names = tuple(json.loads(attrs["class_names"]))
         self.versions = json.loads(attrs["versions"])
         self.source = str(attrs["source"])
@@ -212,25 +229,34 @@ class FeatureStore:
     def __len__(self):
         return sum(self.fold_sizes().values())
 
-    def load(self, feature: str = "logmel", folds=None, *, check: bool = True):
+    def load(self, feature: str = "logmel", folds=None, *, views: bool = False, check: bool = True):
         """Load one feature of some folds into memory.
 
         Parameters
         ----------
-        feature : {"logmel", "mfcc_stats", "waveform"}, default="logmel"
+        feature : {"logmel", "mfcc_stats", "mfcc_delta_stats", "waveform"}, default="logmel"
         folds : int or list of int, optional
             The folds to read (default: all), in the order given. Other folds are
             not read.
+        views : bool, default=False
+            With ``feature="logmel"`` in a store built with augmented views: every
+            clip with its views, as float16 (see Returns). One row is still one
+            clip, so a split by ``groups`` keeps a clip's views with it.
         check : bool, default=True
-            Compare every clip, label and metadata column read with its digest and
-            raise :class:`StoreCorruptError` on a difference. From a warm page cache
-            this adds about a quarter to the time of a load; False skips it.
+            Compare every clip, label and metadata column read (and each view) with
+            its digest and raise :class:`StoreCorruptError` on a difference. From a
+            warm page cache this adds about a quarter to the time of a load; False
+            skips it.
 
         Returns
         -------
         X : ndarray of float32, shape (n_clips, ...)
             ``(n_clips, n_mels, n_frames)`` for "logmel", ``(n_clips, 2 * n_mfcc)``
-            for "mfcc_stats", ``(n_clips, clip_samples)`` for "waveform".
+            for "mfcc_stats", ``(n_clips, 4 * delta_n_mfcc)`` for
+            "mfcc_delta_stats", ``(n_clips, clip_samples)`` for "waveform". With
+            ``views=True``, float16 of shape ``(n_clips, n_views, n_mels, n_frames)``:
+            view 0 is the original log-mel (rounded to float16), the others are
+            named by :attr:`view_names`.
         y : ndarray of int64, shape (n_clips,)
             The classID of each clip; ``class_names[y]`` names it.
         groups : ndarray of int64, shape (n_clips,)
@@ -241,58 +267,115 @@ class FeatureStore:
 
         Raises
         ------
+        StoreFormatError
+            For an unknown feature or fold, ``views=True`` with another feature
+            than "logmel" or on a store without views, or a feature the store
+            lacks (one built by an earlier version).
         StoreCorruptError
             If what was read disagrees with its digest, or a dataset has the wrong
             shape or cannot be read: the file was damaged after the build.
         StoreChangedError
             If the store was rebuilt since this object was created.
         """
+        if feature == VIEWS:
+            raise StoreFormatError(f"Load the views with load('logmel', views=True), not load({VIEWS!r}).")
         if feature not in FEATURES:
             raise StoreFormatError(f"Unknown feature {feature!r}; a store holds {list(FEATURES)}.")
+        if views and feature != "logmel":
+            raise StoreFormatError(f"Only the log-mel has views: load('logmel', views=True), not load({feature!r}, views=True).")
+        if views and not self.view_names:
+            raise StoreFormatError(
+                f"{self.path} has no augmented views: it was built without --augment. Rebuild it with views, e.g. "
+                f"`python -m featstore build SOURCE --out {self.path.name} --augment mild`, or load without views=True."
+            )
         folds = self._check_folds(folds)
-        arrays, labels, groups, frames = [], [], [], []
+        labels, groups, frames = [], [], []
         with self._open() as f:
-            for fold in folds:
-                group = f[fold_group(fold)]
-                arrays.append(self._read(fold, group, feature, (*self.config.feature_shapes[feature],), np.float32,
-                                         check=check, per_row=True))
+            fold_groups = [f[fold_group(fold)] for fold in folds]
+            for fold, group in zip(folds, fold_groups):
+                if feature not in group:
+                    raise StoreFormatError(
+                        f"{self.path} has no {feature}: it was built by an earlier version of featstore. Rebuild it."
+                    )
                 labels.append(self._read(fold, group, LABEL, (), np.int64, check=check))
                 groups.append(np.full(len(labels[-1]), fold, dtype=np.int64))
                 frames.append(self._read_metadata(fold, group, check))
-        X = np.concatenate(arrays) if arrays else np.empty((0, *self.config.feature_shapes[feature]), np.float32)
+            if views:
+                X = self._read_views(folds, fold_groups, check)
+            elif fold_groups:
+                X = np.concatenate([self._read(fold, group, feature, *self.config.stored_features[feature], check=check,
+                                               per_row=True) for fold, group in zip(folds, fold_groups)])
+            else:
+                X = np.empty((0, *self.config.feature_shapes[feature]), np.float32)
         y = np.concatenate(labels) if labels else np.empty(0, np.int64)
         g = np.concatenate(groups) if groups else np.empty(0, np.int64)
         return X, y, g, _concat_metadata(frames)
 
+    def _dataset(self, fold, group, name, row_shape, dtype, kind=None):
+        """``group[name]``, once its shape and type are those the fold's size and the configuration give."""
+        n = self._sizes.get(fold, -1)
+        dataset = group[name]
+        if dataset.shape != (n, *row_shape) or (kind is not str and dataset.dtype != dtype):
+            raise StoreCorruptError(
+                f"{self.path}, fold {fold}: {name} has shape {dataset.shape} and type {dataset.dtype}, "
+                f"expected {(n, *row_shape)} {np.dtype(dtype)}. {FIX}"
+            )
+        return dataset
+
+    def _check_rows(self, fold, group, name, values, start=0):
+        """Raise unless each row of ``values``, clips ``start...`` of feature ``name``, agrees with its digest."""
+        digests = self._read(fold, group[DIGEST], name, (), np.uint64, check=True)[start : start + len(values)]
+        bad = np.flatnonzero(digest_rows(values) != digests)
+        if len(bad):
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            raise StoreCorruptError(
+                f"{self.path}, fold {fold}: {name} of clip {start + bad[0]}{more} disagrees with its digest: "
+                f"the file was changed or damaged after it was built. {FIX}"
+            )
+
+    @contextlib.contextmanager
+    def _reading(self, fold, name):
+        """Turn what h5py raises on a damaged dataset into a StoreCorruptError naming it."""
+        try:
+            yield
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+            if isinstance(exc, StoreFormatError):
+                raise
+            raise StoreCorruptError(f"{self.path}, fold {fold}: {name} cannot be read ({exc}). {FIX}") from exc
+
     def _read(self, fold, group, name, row_shape, dtype, *, check, per_row=False, kind=None):
         """One dataset of a fold, its shape checked before reading and its content against its digest."""
-        n = self._sizes.get(fold, -1)
-        try:
-            dataset = group[name]
-            if dataset.shape != (n, *row_shape) or (kind is not str and dataset.dtype != dtype):
-                raise StoreCorruptError(
-                    f"{self.path}, fold {fold}: {name} has shape {dataset.shape} and type {dataset.dtype}, "
-                    f"expected {(n, *row_shape)} {np.dtype(dtype)}. {FIX}"
-                )
+        with self._reading(fold, name):
+            dataset = self._dataset(fold, group, name, row_shape, dtype, kind)
             values = read_column(dataset, kind) if kind is not None else dataset[...]
             if check and per_row:
-                digests = self._read(fold, group[DIGEST], name, (), np.uint64, check=True)
-                bad = np.flatnonzero(digest_rows(values) != digests)
-                if len(bad):
-                    more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-                    raise StoreCorruptError(
-                        f"{self.path}, fold {fold}: {name} of clip {bad[0]}{more} disagrees with its digest: "
-                        f"the file was changed or damaged after it was built. {FIX}"
-                    )
+                self._check_rows(fold, group, name, values)
             elif check:
                 stored = int(dataset.attrs[DIGEST])
                 if (column_digest(values, kind) if kind is not None else digest_array(values)) != stored:
                     raise StoreCorruptError(f"{self.path}, fold {fold}: {dataset.name} disagrees with its digest. {FIX}")
             return values
-        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
-            if isinstance(exc, StoreFormatError):
-                raise
-            raise StoreCorruptError(f"{self.path}, fold {fold}: {name} cannot be read ({exc}). {FIX}") from exc
+
+    def _read_views(self, folds, fold_groups: list, check: bool) -> np.ndarray:
+        """``(n_clips, n_views, n_mels, n_frames)`` float16, filled in place a block of clips at a time."""
+        config, stored = self.config, self.config.stored_features
+        sizes = [self._sizes.get(fold, 0) for fold in folds]
+        X = np.empty((sum(sizes), len(self.view_names), config.n_mels, config.n_frames), dtype=np.float16)
+        offset = 0
+        for fold, group, n in zip(folds, fold_groups, sizes):
+            with self._reading(fold, VIEWS):
+                logmel = self._dataset(fold, group, "logmel", *stored["logmel"])
+                views = self._dataset(fold, group, VIEWS, *stored[VIEWS])
+                for start in range(0, n, _VIEW_BLOCK):
+                    stop = min(start + _VIEW_BLOCK, n)
+                    block = logmel[start:stop]
+                    X[offset + start : offset + stop, 0] = block  # rounded to the nearest float16
+                    views.read_direct(X, np.s_[start:stop], np.s_[offset + start : offset + stop, 1:])
+                    if check:
+                        self._check_rows(fold, group, "logmel", block, start)
+                        self._check_rows(fold, group, VIEWS, X[offset + start : offset + stop, 1:], start)
+            offset += n
+        return X
 
     def _read_metadata(self, fold, group, check) -> pd.DataFrame:
         meta = group[METADATA] if METADATA in group else {}

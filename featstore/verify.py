@@ -11,7 +11,8 @@ states before it has checked it against the rest:
   size and the feature configuration give. A dataset is read only once its shape
   is right, and in blocks of at most 16 MB, so that a damaged size cannot make
   verify try to allocate terabytes;
-* the features of every clip agree with their digests and are finite;
+* the features of every clip (its augmented views too) agree with their digests
+  and are finite;
 * the labels, the metadata columns and the digest arrays agree with their
   digests; the labels are class ids and equal the metadata's classID, the
   metadata's class names match them, and its fold is the fold;
@@ -34,8 +35,8 @@ from .config import FeatureConfig
 from .digest import digest_array, digest_attrs, digest_rows
 from .exceptions import StoreFormatError
 from .store import (
-    DIGEST, FEATURES, LABEL, METADATA, REJECTED, REJECTED_COLUMNS, STORED_METADATA_COLUMNS, check_format_version,
-    column_digest, fold_group, read_column,
+    DIGEST, FEATURES, LABEL, METADATA, REJECTED, REJECTED_COLUMNS, STORED_METADATA_COLUMNS, VIEWS,
+    check_format_version, clip_bytes, column_digest, fold_group, read_column,
 )
 
 __all__ = ["verify_store"]
@@ -149,7 +150,7 @@ class _Checker:
     def fold_size(self, fold, sizes, config):
         """The fold's size from ``fold_sizes``, if plausible; else the length most of its datasets have."""
         n = (sizes or {}).get(fold)
-        row_bytes = 4 * sum(int(np.prod(s)) for s in config.feature_shapes.values()) if config else 8
+        row_bytes = clip_bytes(config) if config else 8
         if n is not None and n * row_bytes > self.file_size:
             self.problem(f"fold {fold}: fold_sizes says {n} clips, more than the file can hold")
             n = None
@@ -201,7 +202,13 @@ class _Checker:
             group = self.f[fold_group(fold)]
         if group is None:
             return
-        for name in FEATURES:
+        names = list(FEATURES)
+        if config is not None:
+            names = list(config.stored_features)
+        else:
+            with self.reading(f"{where}: {VIEWS}"):
+                names += [VIEWS] if VIEWS in group else []
+        for name in names:
             self.check_feature(group, where, name, n, config)
         labels = self.dataset(group, LABEL, where, (n,), np.int64)
         labels = None if labels is None else self.digested(labels, where, LABEL)
@@ -229,19 +236,21 @@ class _Checker:
     def check_feature(self, group, where: str, name: str, n: int, config):
         digests = self.dataset(group, f"{DIGEST}/{name}", where, (n,), np.uint64)
         digests = None if digests is None else self.digested(digests, where, f"{DIGEST}/{name}")
-        row_shape = config.feature_shapes[name] if config else None
         dataset = None
-        if row_shape is not None:
-            dataset = self.dataset(group, name, where, (n, *row_shape), np.float32)
+        if config is not None:
+            row_shape, dtype = config.stored_features[name]
+            dataset = self.dataset(group, name, where, (n, *row_shape), np.dtype(dtype))
         else:  # no usable configuration: trust the dataset's own row shape, if small
+            dtype = np.dtype(np.float16 if name == VIEWS else np.float32)
             with self.reading(f"{where}: {name}"):
                 dataset = group[name]
-                if dataset.dtype != np.float32 or dataset.shape[:1] != (n,) or np.prod(dataset.shape[1:]) * 4 > BLOCK_BYTES:
+                row_bytes = int(np.prod(dataset.shape[1:])) * dtype.itemsize
+                if dataset.dtype != dtype or dataset.shape[:1] != (n,) or row_bytes > BLOCK_BYTES:
                     self.problem(f"{where}: {name} has shape {dataset.shape} and type {dataset.dtype}")
                     dataset = None
         if dataset is None:
             return
-        rows_per_block = max(1, BLOCK_BYTES // max(1, 4 * int(np.prod(dataset.shape[1:]))))
+        rows_per_block = max(1, BLOCK_BYTES // max(1, dataset.dtype.itemsize * int(np.prod(dataset.shape[1:]))))
         changed, non_finite = [], []
         for start in range(0, n, rows_per_block):
             with self.reading(f"{where}: {name} of clips {start}..{min(start + rows_per_block, n) - 1}"):

@@ -37,8 +37,8 @@ from .digest import ALGORITHM, digest_array, digest_attrs
 from .exceptions import Interrupted, OutputError
 from .output import NO_ROOM, write_error
 from .store import (
-    DIGEST, FEATURES, FORMAT_VERSION, LABEL, METADATA, REJECTED, REJECTED_COLUMNS, STORED_METADATA_COLUMNS,
-    column_digest, fold_group,
+    DIGEST, FORMAT_VERSION, LABEL, METADATA, REJECTED, REJECTED_COLUMNS, STORED_METADATA_COLUMNS,
+    clip_bytes, column_digest, fold_group,
 )
 
 __all__ = ["StoreWriter", "ReopenError", "exit_would_crash", "store_size"]
@@ -73,10 +73,10 @@ FINISH_BYTES = 2**20
 def store_size(config, n_clips: int) -> int:
     """The size in bytes of a store of ``n_clips`` clips, a little over what a build writes.
 
-    Four bytes a feature value, and what :meth:`StoreWriter.finish` reserves.
+    The bytes of every feature value (two for the float16 views, four for the
+    rest), and what :meth:`StoreWriter.finish` reserves.
     """
-    values = sum(int(np.prod(shape)) for shape in config.feature_shapes.values())
-    return n_clips * (4 * values + FINISH_BYTES_PER_CLIP) + FINISH_BYTES
+    return n_clips * (clip_bytes(config) + FINISH_BYTES_PER_CLIP) + FINISH_BYTES
 
 
 class ReopenError(Exception):
@@ -144,7 +144,7 @@ class StoreWriter:
         for fold, n in sorted(self.planned.items()):
             group = self.file.create_group(fold_group(fold))
             datasets[fold] = {}
-            for name, shape in self.config.feature_shapes.items():
+            for name, (shape, dtype) in self.config.stored_features.items():
                 # One clip per chunk for the big arrays: reading one clip, or one fold,
                 # touches nothing else. The small statistics share chunks.
                 chunk_rows = 1 if len(shape) > 1 or shape[0] > 1024 else 256
@@ -152,7 +152,7 @@ class StoreWriter:
                 dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)  # all chunks now: no index changes later
                 dcpl.set_fill_time(h5py.h5d.FILL_TIME_NEVER)  # ...without writing zeros into them first
                 datasets[fold][name] = group.create_dataset(
-                    name, shape=(n, *shape), maxshape=(None, *shape), dtype=np.float32,
+                    name, shape=(n, *shape), maxshape=(None, *shape), dtype=dtype,
                     chunks=(min(chunk_rows, n), *shape), dcpl=dcpl,
                 )
         return datasets
@@ -167,12 +167,13 @@ class StoreWriter:
         datasets = {}
         for fold, n in self.planned.items():
             group = f[fold_group(fold)]
-            if set(group) != set(FEATURES):
+            if set(group) != set(self.config.stored_features):
                 raise ReopenError(f"fold {fold} holds {sorted(group)}: the build was finishing")
-            datasets[fold] = {name: group[name] for name in FEATURES}
-            for name, shape in self.config.feature_shapes.items():
-                if datasets[fold][name].shape != (n, *shape) or datasets[fold][name].dtype != np.float32:
-                    raise ReopenError(f"fold {fold}: {name} has shape {datasets[fold][name].shape}")
+            datasets[fold] = {name: group[name] for name in self.config.stored_features}
+            for name, (shape, dtype) in self.config.stored_features.items():
+                dataset = datasets[fold][name]
+                if dataset.shape != (n, *shape) or dataset.dtype != dtype:
+                    raise ReopenError(f"fold {fold}: {name} has shape {dataset.shape} and type {dataset.dtype}")
         return datasets
 
     @contextlib.contextmanager
@@ -246,7 +247,7 @@ class StoreWriter:
                 continue
             sizes[fold] = n = len(rows)
             group = f[fold_group(fold)]
-            for name in FEATURES:
+            for name in self.config.stored_features:
                 group[name].resize(n, axis=0)
                 _dataset(group, f"{DIGEST}/{name}", np.asarray(digests[name], dtype=np.uint64))
             _dataset(group, LABEL, np.array([row["classID"] for row in rows], dtype=np.int64))

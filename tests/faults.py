@@ -22,6 +22,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from featstore.store import FEATURES, VIEWS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Run as a script by a paced build: slow every batch down, then run the command line.
@@ -138,7 +140,7 @@ def feature_chunks(path) -> list:
     chunks = []
     with h5py.File(path, "r") as f:
         for group in (k for k in f if k.startswith("fold")):
-            for name in ("waveform", "logmel", "mfcc_stats"):
+            for name in (n for n in (*FEATURES, VIEWS) if n in f[group]):
                 dataset = f[group][name]
                 for i in range(dataset.id.get_num_chunks()):
                     info = dataset.id.get_chunk_info(i)

@@ -39,3 +39,16 @@ def test_bench_train_quick(tmp_path):
                        "plain loop, channels_last"}
     assert {(r["batch_size"], r["clips"]) for r in payload["rows"]} == {(64, 128)}
     assert all(r["clips_per_s"] > 0 for r in payload["rows"])
+
+
+def test_bench_build_with_views(tmp_path):
+    argv = ["--source", "synthetic:20", "--augment", "gain:-6,6", "--results-dir", str(tmp_path)]
+    assert bench_build.main(argv) == 0
+    payload = json.loads((tmp_path / "synthetic" / "bench_build_augment.json").read_text())
+    rows = payload["rows"]
+    assert [(r["augment"], r["views"]) for r in rows] == [("(none)", 0), ("gain:-6,6", 2)]
+    assert all(r["clips"] == 20 and r["clips_per_s"] > 0 and r["peak_rss_mb"] > 0 and r["verify_problems"] == []
+               for r in rows)
+    assert rows[1]["views_in_memory_gb"] == pytest.approx(20 * 3 * 64 * 321 * 2 / 1e9)
+    assert "ms_per_view_per_clip" in rows[1] and "<!-- results bench_build_augment:synthetic -->" in (
+        tmp_path / "README.md").read_text()

@@ -5,7 +5,7 @@ import h5py
 import numpy as np
 import pytest
 
-from featstore import FeatureStore
+from featstore import FeatureConfig, FeatureStore
 from featstore.__main__ import main, main_parser
 
 from conftest import good_clips, write_tree
@@ -25,9 +25,16 @@ from conftest import good_clips, write_tree
         (["synth", "out", "--jobs", "3"], {"jobs": 3}),
         (["info", "s.h5"], {"path": "s.h5"}),
         (["verify", "s.h5"], {"path": "s.h5"}),
+        (["build", "d", "--out", "s.h5"], {"n_mels": None, "augment": None, "f_max": None, "augment_seed": None}),
+        (["build", "d", "--out", "s.h5", "--n-mels", "128", "--n-fft", "1024", "--hop-length", "160", "--f-min", "20",
+          "--f-max", "7600", "--sample-rate", "22050", "--clip-seconds", "3.5", "--n-mfcc", "13", "--delta-n-mfcc", "30"],
+         {"n_mels": 128, "n_fft": 1024, "hop_length": 160, "f_min": 20.0, "f_max": 7600.0, "sample_rate": 22050,
+          "clip_seconds": 3.5, "n_mfcc": 13, "delta_n_mfcc": 30}),
+        (["build", "d", "--out", "s.h5", "--augment", "salamon2017", "--augment-seed", "3"],
+         {"augment": "salamon2017", "augment_seed": 3}),
     ],
     ids=["build-default-source", "build-all-flags", "build-synthetic", "build-synthetic-default-seed", "synth-full", "synth-n", "synth-all-cores",
-         "synth-three-jobs", "info", "verify"],
+         "synth-three-jobs", "info", "verify", "build-feature-defaults", "build-feature-flags", "build-augment"],
 )
 def test_parser(argv, expected):
     args = vars(main_parser().parse_args(argv))
@@ -84,6 +91,51 @@ def test_build_info_verify_on_a_folder(tiny_dataset, tmp_path, capsys):
     assert "12 clips in folds [1, 2, 3]" in info and '"n_mels": 64' in info
     assert main(["verify", str(out)]) == 0
     assert "OK (12 clips" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--n-mels", "0"], r"error: Invalid FeatureConfig: n_mels must be a positive int, got 0"),
+        (["--f-max", "9000"], r"error: Invalid FeatureConfig: need 0 <= f_min < f_max <= sample_rate / 2"),
+        (["--n-mels", "32"], r"error: Invalid FeatureConfig: delta_n_mfcc \(40\) cannot exceed n_mels \(32\)"),
+        (["--augment", "pich:1"], r"error: Invalid FeatureConfig: augment: Bad augment spec 'pich:1': unknown view kind"),
+        (["--augment-seed", "-1"], r"error: Invalid FeatureConfig: augment_seed must be a non-negative int"),
+    ],
+    ids=["zero-mels", "f-max-above-nyquist", "mels-below-delta-mfccs", "bad-augment", "negative-augment-seed"],
+)
+def test_bad_feature_values_are_errors(flags, message, tiny_dataset, tmp_path, capsys):
+    assert main(["build", str(tiny_dataset), "--out", str(tmp_path / "s.h5"), "--quiet", *flags]) == 1
+    err = capsys.readouterr().err
+    assert re.search(message, err) and "Traceback" not in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("flags", [["--n-mels", "many"], ["--clip-seconds", "long"]], ids=["mels", "seconds"])
+def test_feature_flags_of_the_wrong_type_are_usage_errors(flags, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "d", "--out", "s.h5", *flags])
+    assert exit_info.value.code == 2 and "invalid" in capsys.readouterr().err
+
+
+def test_build_with_feature_flags_and_views(tiny_dataset, tmp_path, capsys):
+    out = tmp_path / "store.h5"
+    argv = ["build", str(tiny_dataset), "--out", str(out), "--jobs", "2", "--quiet", "--n-mels", "32",
+            "--delta-n-mfcc", "16", "--hop-length", "400", "--clip-seconds", "1", "--f-max", "7000",
+            "--augment", "stretch:1.1;pitch:1", "--augment-seed", "2"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    store = FeatureStore(out)
+    assert store.config == FeatureConfig(n_mels=32, delta_n_mfcc=16, hop_length=400, clip_seconds=1.0, f_max=7000.0,
+                                         augment="pitch:1;stretch:1.1", augment_seed=2)
+    assert store.config.feature_shapes == {"waveform": (16000,), "logmel": (32, 41), "mfcc_stats": (40,),
+                                           "mfcc_delta_stats": (64,), "logmel_views": (2, 32, 41)}
+    assert store.load("logmel", views=True)[0].shape == (12, 3, 32, 41)
+    assert main(["info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert '"augment": "pitch:1;stretch:1.1"' in info
+    assert "augmented views (pitch:1;stretch:1.1): original, pitch+1, stretch1.1" in info
+    assert main(["verify", str(out)]) == 0
 
 
 def test_build_refuses_to_replace(tiny_dataset, tmp_path, capsys):

@@ -101,7 +101,7 @@ def test_prepare_waveform_shape(seconds, sample_rate, channels, rng):
 
 def test_config_shapes_follow_parameters():
     config = FeatureConfig(n_mels=40, hop_length=160, n_mfcc=13, clip_seconds=1.0)
-    assert config.feature_shapes == {"waveform": (16000,), "logmel": (40, 101), "mfcc_stats": (26,)}
+    assert config.feature_shapes == {"waveform": (16000,), "logmel": (40, 101), "mfcc_stats": (26,), "mfcc_delta_stats": (160,)}
     logmel, stats = FeatureExtractor(config).transform(np.zeros((1, 16000), np.float32))
     assert logmel.shape[1:] == config.feature_shapes["logmel"]
     assert stats.shape[1:] == config.feature_shapes["mfcc_stats"]

@@ -136,6 +136,11 @@ BAD = {
     "early_stopping": 0,
     "random_state": -1,
     "n_threads": 0,
+    "original_view_prob": 1.5,
+    "crop_frames": 0,
+    "mixup_alpha": -0.2,
+    "label_smoothing": 1.0,
+    "lr_schedule": "step",
 }
 
 

@@ -141,3 +141,15 @@ def test_an_empty_store_is_readable(empty_store):
     X, y, groups, meta = store.load("logmel")
     assert X.shape == (0, 64, 321) and y.shape == groups.shape == (0,) and len(meta) == 0
     assert store.verify() == ["the store holds no clips"]
+
+
+def test_a_store_without_a_newer_feature(store_copy):
+    # As a store of an earlier version, which had no mfcc_delta_stats.
+    with h5py.File(store_copy, "r+") as f:
+        for fold in (1, 2, 3):
+            del f[f"fold{fold}/mfcc_delta_stats"]
+    store = FeatureStore(store_copy)
+    assert store.load("mfcc_stats")[0].shape == (12, 40)
+    with pytest.raises(StoreFormatError, match="has no mfcc_delta_stats: it was built by an earlier version"):
+        store.load("mfcc_delta_stats")
+    assert "fold 1: dataset mfcc_delta_stats is missing" in store.verify()

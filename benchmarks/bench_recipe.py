@@ -1,0 +1,206 @@
+"""The training recipe of ``MelCNNClassifier()`` against the reference notebook, with an ablation.
+
+    python benchmarks/bench_recipe.py --source PATH/TO/UrbanSound8K             # folds 1 -> 2 and 2 -> 1
+    python benchmarks/bench_recipe.py --store synthetic-full.h5 --splits 1-8:10  # the notebook's folds
+    python benchmarks/bench_recipe.py --quick
+
+Every row is trained on the training folds of each split and scored on its test
+fold, in the same run, with the same clips and seeds:
+
+* the reference notebook's on-the-fly pipeline and model (decode, resample and
+  log-mel per item per epoch; best epoch on a validation split), the notebook's
+  model on the store (``make_notebook_cnn()``), with and without that validation
+  split, and the MFCC statistics + logistic regression baseline;
+* ``MelCNNClassifier()``, the recipe, and the recipe with each ingredient removed
+  in turn (the ablation).
+
+A validation split, where a row has one, holds out about an eighth of the
+training fold's recordings (``fsID``), never single clips. The table gives the
+accuracy of every split, their mean (and the spread over ``--seeds``) and the
+training time of one fit.
+"""
+
+import argparse
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+import _datasets  # noqa: E402
+
+NAME = "bench_recipe"
+VALID_GROUP = "valid"
+
+# Each ablation row: the recipe with one ingredient removed.
+ABLATIONS = {
+    "recipe without mixup": {"mixup_alpha": 0.0},
+    "recipe without label smoothing": {"label_smoothing": 0.0},
+    "recipe without the lr schedule (constant lr 1e-3)": {"lr_schedule": None, "lr": 1e-3},
+    "recipe with the notebook's network": {
+        "module__channels": (16, 32, 64), "module__convs_per_block": 1, "module__pooling": "mean",
+        "module__dropout": 0.0,
+    },
+    # last: whole clips make every epoch about three times longer
+    "recipe without random windows (whole clips)": {"crop_frames": None},
+}
+RECIPE = "recipe: MelCNNClassifier()"
+BASELINES = (
+    "notebook pipeline (on the fly), best epoch on validation",
+    "notebook model on the store, best epoch on validation",
+    "notebook model on the store, last epoch",
+    "MFCC statistics + logistic regression",
+)
+ROWS = (*BASELINES, RECIPE, *ABLATIONS)
+
+
+def parse_splits(text):
+    """``"1:2,2:1"`` or ``"1-8:10"`` -> [((1,), (2,)), ((2,), (1,))] / [((1, ..., 8), (10,))]."""
+    def folds(part):
+        low, _, high = part.partition("-")
+        return tuple(range(int(low), int(high or low) + 1))
+
+    splits = []
+    for item in text.split(","):
+        train, _, test = item.partition(":")
+        splits.append((folds(train), folds(test)))
+    return splits
+
+
+def validation_groups(meta, seed):
+    """``"train"`` / ``"valid"`` per clip: about 1/8 of the recordings (fsID) go to validation."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    recordings = meta["fsID"].to_numpy()
+    _, valid = next(GroupShuffleSplit(n_splits=1, test_size=0.125, random_state=seed).split(recordings, groups=recordings))
+    groups = np.full(len(recordings), "train", dtype=object)
+    groups[valid] = VALID_GROUP
+    return groups
+
+
+def estimator_for(row, seed, *, quick):
+    from estimators import MelCNNClassifier, make_mfcc_logreg, make_notebook_cnn
+
+    small = {"max_epochs": 2} if quick else {}
+    if row == "notebook model on the store, best epoch on validation":
+        return make_notebook_cnn(validation_fold=VALID_GROUP, random_state=seed, **small)
+    if row == "notebook model on the store, last epoch":
+        return make_notebook_cnn(random_state=seed, **small)
+    if row == "MFCC statistics + logistic regression":
+        return make_mfcc_logreg()
+    return MelCNNClassifier(random_state=seed, **ABLATIONS.get(row, {}), **small)
+
+
+def run_row(row, ds, split, seed, *, quick):
+    """Train one row on the split's training folds; return (test predictions, train seconds)."""
+    train_folds, test_folds = split
+    feature = "mfcc_stats" if "MFCC" in row else "logmel"
+    X, y, _, meta = ds.store.load(feature, folds=list(train_folds))
+    X_test, _, _, meta_test = ds.store.load(feature, folds=list(test_folds))
+    groups = validation_groups(meta, seed)
+    started = time.perf_counter()
+    if row.startswith("notebook pipeline"):
+        from notebook_pipeline import audio_paths, fit_notebook, predict_notebook
+
+        paths = np.array(audio_paths(meta, ds.audio_root))
+        is_valid = groups == VALID_GROUP
+        model, _ = fit_notebook(
+            (paths[~is_valid], y[~is_valid]), (paths[is_valid], y[is_valid]),
+            epochs=2 if quick else 10, seed=seed, log=lambda _: None,
+        )
+        seconds = time.perf_counter() - started
+        proba = predict_notebook(model, audio_paths(meta_test, ds.audio_root), np.zeros(len(meta_test), int))
+        return proba.argmax(axis=1), seconds
+    estimator = estimator_for(row, seed, quick=quick)
+    if "validation" in row:
+        estimator.fit(X, y, groups=groups)
+    else:
+        estimator.fit(X, y)
+    seconds = time.perf_counter() - started
+    return estimator.predict(X_test), seconds
+
+
+def summarise(records, rows, splits):
+    table_rows = []
+    split_names = [_split_name(s) for s in splits]
+    for row in rows:
+        mine = [r for r in records if r["row"] == row]
+        if not mine:
+            continue
+        out = {"model": row}
+        per_seed = {}
+        for name in split_names:
+            accs = [r["accuracy"] for r in mine if r["split"] == name]
+            out[name] = float(np.mean(accs)) if accs else ""  # not run yet
+        for r in mine:
+            per_seed.setdefault(r["seed"], []).append(r["accuracy"])
+        means = [np.mean(v) for v in per_seed.values()]
+        out["mean"] = float(np.mean(means))
+        out["± over seeds"] = float(np.std(means)) if len(means) > 1 else ""
+        out["train s per fit"] = float(np.mean([r["train_seconds"] for r in mine]))
+        table_rows.append(out)
+    return table_rows, ["model", *split_names, "mean", "± over seeds", "train s per fit"]
+
+
+def _split_name(split):
+    train, test = split
+    fmt = lambda folds: str(folds[0]) if len(folds) == 1 else f"{folds[0]}-{folds[-1]}"  # noqa: E731
+    return f"folds {fmt(train)} -> {fmt(test)}"
+
+
+def write_table(records, rows, splits, seeds, label, args):
+    table_rows, columns = summarise(records, rows, splits)
+    note = (f"{label}; accuracy on the test fold of each split, trained on the other; seeds {seeds}; "
+            f"train s = wall time of one fit on this machine ({_common.machine()['cpus']} cores)")
+    if args.quick:
+        note += "; reduced run (--quick: 2 epochs)"
+    table = f"{note}\n\n" + _common.markdown_table(table_rows, columns)
+    folder = _common.write_results(NAME, label, {"splits": [_split_name(s) for s in splits], "seeds": seeds,
+                                                 "records": records, "table": table_rows},
+                                   table, results_dir=args.results_dir)
+    return table, folder
+
+
+def main_parser():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    _datasets.add_dataset_arguments(parser)
+    parser.add_argument("--splits", default=None,
+                        help='train:test folds, e.g. "1:2,2:1" (default) or "1-8:10"')
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    parser.add_argument("--rows", default=None, help="comma-separated row numbers to run (default: all)")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = main_parser().parse_args(argv)
+    splits = parse_splits(args.splits or "1:2,2:1")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows = ROWS if args.rows is None else [ROWS[int(i)] for i in args.rows.split(",")]
+    need_audio = any(r.startswith("notebook pipeline") for r in rows)
+    records = []
+    with contextlib.ExitStack() as stack:
+        ds = stack.enter_context(_datasets.open_dataset(args, need_audio=need_audio))
+        missing = {f for split in splits for part in split for f in part} - set(ds.store.folds)
+        if missing:
+            raise SystemExit(f"error: the store has no fold {sorted(missing)}; it holds {list(ds.store.folds)}")
+        for seed in seeds:
+            for row in rows:
+                for split in splits:
+                    _, y_test, _, _ = ds.store.load("mfcc_stats", folds=list(split[1]))
+                    y_pred, seconds = run_row(row, ds, split, seed, quick=args.quick)
+                    accuracy = float(np.mean(y_pred == y_test))
+                    records.append({"row": row, "split": _split_name(split), "seed": seed,
+                                    "accuracy": accuracy, "train_seconds": seconds})
+                    _common.log(f"seed {seed} {_split_name(split)} {row}: {accuracy:.3f} in {seconds:.0f} s")
+                    # rewritten after every fit: an interrupted run keeps what it measured
+                    table, folder = write_table(records, rows, splits, seeds, ds.label, args)
+    print(table)
+    print(f"results in {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""Short windows of log-mel clips: random ones for training, overlapping ones averaged at prediction.
+
+A clip shorter than the store's fixed length is zero-padded at the end, which
+the log-mel shows as trailing frames at one constant floor value (-100 dB for
+the feature store's ``AmplitudeToDB``). Windows are placed inside the clip's
+*content*, the frames before that padding, so that a 1 s gun shot is not
+learnt or scored from 3 s of padding.
+"""
+
+import numpy as np
+import torch
+
+__all__ = ["content_frames", "random_window_starts", "window_starts", "windowed_proba"]
+
+
+def content_frames(x):
+    """Number of frames before the trailing padding of every clip.
+
+    A frame is padding when every value in it equals the smallest value of
+    its clip (zero-padded audio gives such frames, at the dB floor).
+
+    Parameters
+    ----------
+    x : numpy.ndarray of shape (n_clips, ..., n_mels, n_frames)
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_clips,)
+        Between 1 and ``n_frames``; ``n_frames`` for a clip without padding
+        (or one that is constant throughout).
+    """
+    n_frames = x.shape[-1]
+    flat = x.reshape(x.shape[0], -1, n_frames)
+    floor = flat.min(axis=(1, 2))
+    active = flat.max(axis=1) > floor[:, None]  # (n_clips, n_frames)
+    last = n_frames - np.argmax(active[:, ::-1], axis=1)  # last active frame + 1
+    return np.where(active.any(axis=1), last, n_frames).astype(np.int64)
+
+
+def random_window_starts(n_content, window, *, n_frames, generator=None):
+    """A random first frame per clip, uniform over the windows inside its content.
+
+    Parameters
+    ----------
+    n_content : numpy.ndarray of int, shape (n_clips,)
+        From :func:`content_frames`.
+    window : int
+        Window length in frames (at most ``n_frames``).
+    n_frames : int
+        Frames of every clip.
+    generator : torch.Generator or None, default=None
+
+    Returns
+    -------
+    torch.Tensor of int64, shape (n_clips,)
+        Starts in ``[0, max(n_content - window, 0)]``, never past
+        ``n_frames - window``: a clip shorter than ``window`` starts at 0.
+    """
+    last_start = torch.from_numpy(np.clip(n_content - window, 0, n_frames - window))
+    draw = torch.rand(len(last_start), generator=generator, dtype=torch.float64)
+    return torch.minimum((draw * (last_start + 1)).long(), last_start)
+
+
+def window_starts(n_content, window, *, n_frames, hop=None):
+    """First frames of the overlapping windows that cover a clip's content.
+
+    Parameters
+    ----------
+    n_content : int
+        Frames of content (:func:`content_frames`).
+    window : int
+        Window length in frames.
+    n_frames : int
+        Frames of the clip.
+    hop : int or None, default=None
+        Frames between starts; None means ``window // 2`` (half overlap).
+
+    Returns
+    -------
+    list of int
+        ``[0, hop, 2 hop, ...]`` and a last window that ends with the content;
+        ``[0]`` when the content fits in one window.
+    """
+    hop = max(1, window // 2 if hop is None else hop)
+    end = min(max(int(n_content), window), n_frames)
+    starts = list(range(0, end - window + 1, hop))
+    if starts[-1] != end - window:
+        starts.append(end - window)
+    return starts
+
+
+def windowed_proba(predict_proba, X, window, *, chunk_clips=256):
+    """Mean class probabilities over the windows covering each clip.
+
+    Parameters
+    ----------
+    predict_proba : callable
+        Maps an array of windows ``(n_windows, ..., n_mels, window)`` to
+        probabilities ``(n_windows, n_classes)``.
+    X : numpy.ndarray of shape (n_clips, ..., n_mels, n_frames)
+    window : int
+        Window length in frames; clips of at most ``window`` frames are
+        scored whole.
+    chunk_clips : int, default=256
+        Clips whose windows are scored together (bounds the memory).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_clips, n_classes)
+    """
+    n_frames = X.shape[-1]
+    if window >= n_frames:
+        return predict_proba(X)
+    parts = []
+    for begin in range(0, len(X), chunk_clips):
+        clips = np.asarray(X[begin : begin + chunk_clips])
+        starts = [window_starts(n, window, n_frames=n_frames) for n in content_frames(clips)]
+        windows = np.stack(
+            [clip[..., s : s + window] for clip, clip_starts in zip(clips, starts) for s in clip_starts]
+        )
+        proba = predict_proba(windows)
+        first = np.cumsum([0] + [len(s) for s in starts[:-1]])
+        parts.append(np.add.reduceat(proba, first, axis=0) / np.array([len(s) for s in starts])[:, None])
+    return np.concatenate(parts)

@@ -11,7 +11,9 @@ import pytest
 
 import faults
 from featstore import FeatureStore, StoreCorruptError, StoreFormatError
+from featstore.__main__ import main
 from featstore.digest import digest_array
+from featstore.store import VIEWS
 from featstore.verify import verify_store
 
 
@@ -22,30 +24,64 @@ def copy(tiny_store, tmp_path):
     return path
 
 
-def _clip_of(path, fold, name, first_row, byte):
-    """The clip a byte of a feature chunk belongs to."""
+def _flipped(store, path, chunks, rng) -> tuple:
+    """``store`` copied to ``path`` with one bit flipped at a random place of one of ``chunks``: ``(fold, name, clip)``."""
+    fold, name, first_row, offset, size = chunks[rng.integers(len(chunks))]
+    byte, bit = int(rng.integers(size)), int(rng.integers(8))
+    shutil.copy(store, path)
+    faults.flip_bit(path, offset + byte, bit)
     with h5py.File(path, "r") as f:
-        row_bytes = 4 * int(np.prod(f[f"fold{fold}/{name}"].shape[1:]))
-    return first_row + byte // row_bytes
+        dataset = f[f"fold{fold}/{name}"]
+        row_bytes = dataset.dtype.itemsize * int(np.prod(dataset.shape[1:]))
+    return fold, name, first_row + byte // row_bytes
+
+
+def _only_that_clip_is_named(path, fold, name, clip):
+    problems = verify_store(path)
+    assert f"fold {fold}: {name} of clip {clip} disagrees with its digest (changed or damaged after the build)" \
+        in problems, (fold, name, clip, problems)
+    assert all(p.startswith(f"fold {fold}: {name} of clip {clip} ") for p in problems)  # a NaN maybe, nothing else
 
 
 def test_every_flipped_bit_in_the_features_is_found(tiny_store, tmp_path):
     """Bits flipped at seeded random places in the chunks of the feature datasets: each is named by verify and refused by load."""
     rng = np.random.default_rng(20)
     chunks = faults.feature_chunks(tiny_store)
-    path = tmp_path / "flipped.h5"
     for _ in range(20):
-        fold, name, first_row, offset, size = chunks[rng.integers(len(chunks))]
-        byte, bit = int(rng.integers(size)), int(rng.integers(8))
-        shutil.copy(tiny_store, path)
-        faults.flip_bit(path, offset + byte, bit)
-        clip = _clip_of(path, fold, name, first_row, byte)
-        problems = verify_store(path)
-        assert f"fold {fold}: {name} of clip {clip} disagrees with its digest (changed or damaged after the build)" \
-            in problems, (fold, name, clip, problems)
-        assert all(p.startswith(f"fold {fold}: {name} of clip {clip} ") for p in problems)  # a NaN maybe, nothing else
+        fold, name, clip = _flipped(tiny_store, tmp_path / "flipped.h5", chunks, rng)
+        _only_that_clip_is_named(tmp_path / "flipped.h5", fold, name, clip)
         with pytest.raises(StoreCorruptError, match=f"fold {fold}: {name} of clip {clip} disagrees with its digest"):
-            FeatureStore(path).load(name, folds=[fold])
+            FeatureStore(tmp_path / "flipped.h5").load(name, folds=[fold])
+
+
+@pytest.fixture(scope="module")
+def views_store(tmp_path_factory):
+    """24 synthetic clips built by the command line with one augmented view (float16)."""
+    out = tmp_path_factory.mktemp("views") / "views.h5"
+    assert main(["build", "synthetic:24", "--out", str(out), "--augment", "pitch:2", "--jobs", "1", "--quiet"]) == 0
+    return out
+
+
+def test_a_store_with_views_verifies_clean(views_store, capsys):
+    capsys.readouterr()
+    assert verify_store(views_store) == []
+    assert main(["verify", str(views_store)]) == 0
+    assert "OK (24 clips" in capsys.readouterr().out
+    X, *_ = FeatureStore(views_store).load("logmel", views=True)
+    assert X.shape == (24, 2, 64, 321) and X.dtype == np.float16
+
+
+def test_a_flipped_bit_in_the_views_is_found(views_store, tmp_path):
+    """The views are digested like every other feature: verify names the clip, load with views refuses it."""
+    rng = np.random.default_rng(3)
+    chunks = [chunk for chunk in faults.feature_chunks(views_store) if chunk[1] == VIEWS]
+    path = tmp_path / "flipped.h5"
+    for _ in range(5):
+        fold, _, clip = _flipped(views_store, path, chunks, rng)
+        _only_that_clip_is_named(path, fold, VIEWS, clip)
+        with pytest.raises(StoreCorruptError, match=f"fold {fold}: {VIEWS} of clip {clip} disagrees with its digest"):
+            FeatureStore(path).load("logmel", folds=[fold], views=True)
+        FeatureStore(path).load("logmel", folds=[fold])  # the original log-mels are whole
 
 
 def _delete(name):

@@ -5,7 +5,7 @@ import signal
 import pytest
 
 import faults
-from featstore import build_store, open_source
+from featstore import FeatureConfig, FeatureStore, build_store, open_source
 from featstore.verify import verify_store
 
 pytestmark = pytest.mark.usefixtures("reap_processes")
@@ -47,6 +47,21 @@ def test_resume_after_sigkill_equals_an_uninterrupted_build(tiny_dataset, refere
     assert batches <= summary.n_reused <= 12 and summary.n_stored == 12
     assert f"Resumed: {summary.n_reused} clips were taken over from an interrupted build." in summary.format()
     assert_same_store(reference, out)
+    assert verify_store(out) == [] and faults.work_folders(out) == []
+
+
+def test_resume_of_a_build_with_views_equals_an_uninterrupted_build(tiny_dataset, tmp_path):
+    """The views are written, journalled, checked and resumed like the other features (noise: seeded per clip)."""
+    config = FeatureConfig(augment="noise:white20")
+    reference = tmp_path / "reference" / "s.h5"
+    build_store(open_source(tiny_dataset), reference, config=config, n_jobs=1, batch_size=1, progress=False)
+    out = tmp_path / "s.h5"
+    _killed(tiny_dataset, out, 6, "--augment", "noise:white20")
+    result = faults.run(_argv(tiny_dataset, out, "--augment", "noise:white20", "--resume"))
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split("Resumed: ")[1].split()[0]) >= 6
+    assert_same_store(reference, out)
+    assert FeatureStore(out).view_names == ("original", "noise-white20")
     assert verify_store(out) == [] and faults.work_folders(out) == []
 
 

@@ -1,44 +1,70 @@
-"""featstore: decode an UrbanSound8K-style dataset once into an HDF5 feature store."""
+"""featstore: decode an UrbanSound8K-style dataset once into an HDF5 feature store.
 
-__version__ = "0.1.0"
+The public names are imported when first used (PEP 562), so that importing the
+package, as ``python -m featstore`` does first, costs next to nothing: the
+command line can then take over SIGINT and SIGTERM right away.
+"""
 
-from .build import BuildSummary, build_store
-from .config import FeatureConfig
+import importlib
+
 from .exceptions import (
     BuildError,
     ClipError,
+    DiskFullError,
     FeatstoreError,
+    Interrupted,
     InvalidParameterError,
     OutputError,
     SourceError,
+    StoreChangedError,
     StoreConfigError,
+    StoreCorruptError,
     StoreExistsError,
     StoreFormatError,
 )
-from .sources import FolderSource, HuggingFaceSource, open_source
-from .store import FeatureStore
-from .synth import SyntheticSource, make_synthetic_dataset, plan_synthetic_metadata
-from .urbansound8k import CLASS_NAMES
 
-__all__ = [
+__version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_LAZY = {
+    "BuildSummary": "build",
+    "build_store": "build",
+    "FeatureConfig": "config",
+    "FolderSource": "sources",
+    "HuggingFaceSource": "sources",
+    "open_source": "sources",
+    "FeatureStore": "store",
+    "SyntheticSource": "synth",
+    "make_synthetic_dataset": "synth",
+    "plan_synthetic_metadata": "synth",
+    "CLASS_NAMES": "urbansound8k",
+}
+
+__all__ = sorted([
     "BuildError",
-    "BuildSummary",
-    "CLASS_NAMES",
     "ClipError",
+    "DiskFullError",
     "FeatstoreError",
-    "FeatureConfig",
-    "FeatureStore",
-    "FolderSource",
-    "HuggingFaceSource",
+    "Interrupted",
     "InvalidParameterError",
     "OutputError",
     "SourceError",
+    "StoreChangedError",
     "StoreConfigError",
+    "StoreCorruptError",
     "StoreExistsError",
     "StoreFormatError",
-    "SyntheticSource",
-    "build_store",
-    "make_synthetic_dataset",
-    "open_source",
-    "plan_synthetic_metadata",
-]
+    *_LAZY,
+])
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,19 +1,25 @@
-"""Building a feature store: decode every clip once, in parallel, and write it.
+"""Building a feature store: decode every clip once, in parallel, and write it where nothing can be lost.
 
-Worker threads (joblib) decode, mix down, resample, pad or crop and compute the
-features of a batch of clips; the main thread writes. (Each source checks its
-metadata when it is opened, before any decoding.) The store is written to a
-temporary file beside the target and renamed into place when complete, so an
-interrupted build never leaves a half-written store.
+Worker threads (joblib) decode and featurise batches of clips
+(:mod:`featstore.decode`); the main thread writes them. (Each source checks its
+metadata when it is opened, before any decoding.) What makes a build safe to
+interrupt, kill, run twice at once or run out of disk lives in its own modules:
+
+* :mod:`featstore.output`: the work folder beside the output, the free-space check
+  before decoding, and the final step, which never replaces a store the build was
+  not asked to replace;
+* :mod:`featstore.writer`: the store file, laid out before decoding so that a
+  killed build's file can be checked and reused, and a failed write that cannot
+  crash the process;
+* :mod:`featstore.checkpoint`: the journal of finished batches, and ``resume``;
+* :mod:`featstore.interrupt`: SIGINT and SIGTERM (command line only).
 """
 
 import contextlib
 import dataclasses
 import datetime
-import os
+import functools
 import platform
-import shutil
-import tempfile
 import time
 from collections import Counter
 from itertools import islice
@@ -21,14 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_n_jobs, check_positive_int
-from .audio import open_audio, read_frames
-from .augment import augmented_log_mels
+from . import interrupt
+from ._validation import check_bool, check_n_jobs, check_positive_int
+from .checkpoint import Journal, Progress, journal_header, table_digest, take_over
 from .config import FeatureConfig
-from .exceptions import BuildError, ClipError, InvalidParameterError, OutputError, StoreExistsError
-from .metadata import rejection
-from .store import StoreWriter
+from .decode import in_threads, one_thread_per_worker, process_batch
+from .exceptions import BuildError, Interrupted, InvalidParameterError
+from .output import (
+    check_free_space, existing_store, open_work_folder, publish, remove_dead_work_folders, write_error,
+)
 from .urbansound8k import CLASS_NAMES
+from .writer import StoreWriter, store_size
 
 __all__ = ["build_store", "BuildSummary"]
 
@@ -51,6 +60,8 @@ class BuildSummary:
         ``reason``.
     seconds : float
         Wall-clock time of the build.
+    n_reused : int
+        Clips (stored or rejected) taken over from an interrupted build (``resume=True``).
     """
 
     path: Path
@@ -59,10 +70,13 @@ class BuildSummary:
     clips_per_fold: dict
     rejected: list
     seconds: float
+    n_reused: int = 0
 
     @property
     def clips_per_second(self) -> float:
-        return self.n_source_clips / self.seconds if self.seconds > 0 else float("nan")
+        """Clips processed by this run per second (reused clips not counted)."""
+        done = self.n_source_clips - self.n_reused
+        return done / self.seconds if self.seconds > 0 else float("nan")
 
     def format(self) -> str:
         """A short human-readable report."""
@@ -71,6 +85,8 @@ class BuildSummary:
             f"in {self.seconds:.1f} s ({self.clips_per_second:.0f} clips/s).",
             "Clips per fold: " + ", ".join(f"{k}: {v}" for k, v in sorted(self.clips_per_fold.items())),
         ]
+        if self.n_reused:
+            lines.insert(1, f"Resumed: {self.n_reused} clips were taken over from an interrupted build.")
         if self.rejected:
             lines.append(f"Skipped {len(self.rejected)} clips:")
             lines += [f"  {n} x {kind}" for kind, n in _reason_counts(self.rejected)]
@@ -86,98 +102,6 @@ class BuildSummary:
 def _reason_counts(rejected: list) -> list:
     """``[(kind, count)]`` of the rejection reasons, most common first ("file not found", ...)."""
     return Counter(r["reason"].split(":")[0].split(" (")[0] for r in rejected).most_common()
-
-
-# One extractor per worker process and configuration, built on first use.
-_EXTRACTORS = {}
-
-
-def _extractor(config: FeatureConfig):
-    from .features import FeatureExtractor
-
-    if config not in _EXTRACTORS:
-        _EXTRACTORS[config] = FeatureExtractor(config)
-    return _EXTRACTORS[config]
-
-
-@contextlib.contextmanager
-def _one_thread_per_worker():
-    """Limit torch and numpy's BLAS to one thread each for the duration of a build.
-
-    The workers already use every core; threads of their own would only compete
-    for them. numpy's BLAS threads (woken by the mono mix-down) spin between calls
-    and halved the build's speed. And a clip's features must not depend on the
-    number of workers: matrix products of some shapes round differently with one
-    torch thread than with two.
-    """
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    with threadpool_limits(limits=1, user_api="blas"):
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
-
-
-def _decode(audio, config: FeatureConfig) -> tuple:
-    """``(waveform, sample_rate, channels, n_frames)`` of one clip; of a long file, only the span kept is read."""
-    from .features import crop_of, prepare_waveform
-
-    with open_audio(audio) as f:
-        crop = crop_of(f.frames, f.samplerate, config)
-        samples = read_frames(f, crop.start, crop.stop)
-        sample_rate, channels = f.samplerate, f.channels
-        n_frames = len(samples) if crop.offset is None else f.frames
-    return prepare_waveform(samples, sample_rate, config, crop=crop), sample_rate, channels, n_frames
-
-
-def _process_batch(refs, config: FeatureConfig):
-    """Decode and featurise a batch of clips, and compute their augmented views (runs in a worker thread).
-
-    The clips come back grouped by fold (in source order within a fold), so that
-    the writer stores each fold's part of the batch as a slice, without a copy.
-    """
-    import torch
-
-    waveforms, rows, rejected = [], [], []
-    for ref in sorted(refs, key=lambda ref: int(ref.row["fold"])):
-        try:
-            waveform, sample_rate, channels, n_frames = _decode(ref.audio, config)
-        except ClipError as exc:
-            rejected.append(rejection(ref.row, str(exc)))
-            continue
-        waveforms.append(waveform)
-        rows.append(
-            {
-                **ref.row,
-                "orig_sample_rate": sample_rate,
-                "orig_channels": channels,
-                "orig_duration": n_frames / sample_rate,
-            }
-        )
-    if not rows:
-        return {}, [], rejected
-    batch = torch.stack(waveforms)
-    extractor = _extractor(config)
-    with torch.no_grad():
-        logmel, mfcc_stats = extractor(batch)
-        delta_stats = extractor.mfcc_delta_stats(logmel)
-    features = {"waveform": batch.numpy(), "logmel": logmel.numpy(), "mfcc_stats": mfcc_stats.numpy(),
-                "mfcc_delta_stats": delta_stats.numpy()}
-    if config.augment:
-        features["logmel_views"] = augmented_log_mels(batch, [row["slice_file_name"] for row in rows], extractor)
-    # Finite input gives finite features; this guards against surprises all the same.
-    finite = np.ones(len(rows), dtype=bool)
-    for array in features.values():
-        finite &= np.isfinite(array.reshape(len(rows), -1)).all(axis=1)
-    if not finite.all():
-        rejected += [rejection(r, "non-finite features") for r, ok in zip(rows, finite) if not ok]
-        rows = [r for r, ok in zip(rows, finite) if ok]
-        features = {k: v[finite] for k, v in features.items()}
-    return features, rows, rejected
 
 
 def _fold_slices(rows):
@@ -224,6 +148,7 @@ def build_store(
     batch_size: int = 16,
     overwrite: bool = False,
     strict: bool = False,
+    resume: bool = False,
     progress: bool = True,
 ) -> BuildSummary:
     """Decode every clip of a source once and write the feature store.
@@ -244,9 +169,17 @@ def build_store(
     batch_size : int, default=16
         Clips per worker task; the features of a task are computed as one batch.
     overwrite : bool, default=False
-        Replace an existing store at ``out``. Without it an existing file is an error.
+        Replace the store at ``out``. Without it an existing file is an error, and
+        so is one that appears at ``out`` while the build runs; with it, so is one
+        that replaces the store at ``out`` meanwhile (another build's).
     strict : bool, default=False
         Fail on the first rejected clip or metadata row instead of skipping it.
+    resume : bool, default=False
+        Take over the work of an interrupted build of ``out`` (killed, or
+        interrupted with ``resume=True``) if it was of the same source table,
+        configuration and batch size, and keep this build's work if it is
+        interrupted (:class:`~featstore.exceptions.Interrupted`). The store equals
+        an uninterrupted build's.
     progress : bool, default=True
         Show a progress bar.
 
@@ -260,126 +193,145 @@ def build_store(
         If no clip can be stored (nothing is written then), or with ``strict=True``
         if any clip or metadata row is rejected.
     StoreExistsError
-        If ``out`` exists and ``overwrite`` is False.
+        If ``out`` exists and ``overwrite`` is False, or another file took its place
+        during the build (this build's store is discarded).
+    DiskFullError
+        If the store does not fit (checked before decoding), or a write fails for lack of room.
     OutputError
         If ``out`` cannot be written: a read-only folder, a file on its path.
     InvalidParameterError
-        If ``config``, ``n_jobs`` or ``batch_size`` is invalid.
+        If ``config``, ``n_jobs``, ``batch_size`` or ``resume`` is invalid.
 
     Notes
     -----
+    Whatever ends a build early (an error, an exception, SIGKILL), nothing is
+    written to ``out`` and an existing store there is untouched. The work folder
+    beside it is removed, except after SIGKILL (the next build of ``out`` removes
+    or reuses it) or an interruption with ``resume=True``.
+
+    A resumed build equals an uninterrupted one bit for bit only if torch's matrix
+    products are reproducible: set ``MKL_CBWR=AUTO,STRICT`` in the environment
+    before the process's first torch computation (``python -m featstore build``
+    does; see :mod:`featstore._blas`).
+
     ``python -m featstore build`` also tells glibc to keep freed buffers for reuse
     instead of returning them to the system after every clip, which makes a build
     about a sixth faster. That setting holds for the whole process, so this function
     leaves it to its caller; a script can get the same with the environment variables
     ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456``.
     """
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
-
     config = FeatureConfig() if config is None else config
     if not isinstance(config, FeatureConfig):
         raise InvalidParameterError(f"config must be a FeatureConfig, got {config!r}.")
     n_jobs, batch_size = check_n_jobs(n_jobs), check_positive_int(batch_size, "batch_size")
+    resume = check_bool(resume, "resume")
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise StoreExistsError(f"{out} already exists. Pass overwrite=True (--overwrite) to replace it, or choose another path.")
-    if out.exists() and not out.is_file():
-        raise StoreExistsError(f"{out} exists and is not a file; choose another path.")
-
+    replaces = existing_store(out, overwrite)
     n_source = len(source)
+    if not resume:  # (resuming, the space needed is known once the work to reuse is)
+        remove_dead_work_folders(out)
+        check_free_space(out.parent, store_size(config, n_source), f"a store of {n_source} clips")
     # The metadata rows set aside when the source was opened. (Asking for them makes
     # synthetic data generate its audio, which the build's time does not count.)
     rejected = list(source.rejected)
     _fail_if_strict(strict, rejected)
     if len(rejected) == n_source:
         raise BuildError(_nothing_stored(n_source, rejected))
+    planned = Counter(int(row["fold"]) for row in source.rows.values())
+    needed = store_size(config, sum(planned.values()))
+    header = journal_header(
+        config=config.to_json(), batch_size=batch_size, source=source.description, source_info=source.info,
+        table=table_digest(source.rows, rejected), planned=planned,
+    )
+    attributes = {
+        "class_names": CLASS_NAMES, "source": source.description, "source_info": source.info, "versions": _versions(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    open_writer = functools.partial(StoreWriter, config=config, planned=planned, attributes=attributes, out=out,
+                                    needed=needed)
+    features = tuple(config.stored_features)
+    reopen = functools.partial(StoreWriter.reopen, **open_writer.keywords)
+    taken = take_over(out, header, features, reopen) if resume else None
+    folder, writer, done, keep_bytes = taken or (None, None, Progress(features), None)
+    if resume:
+        remaining = sum(planned.values()) - done.n_stored - len(done.rejected)
+        check_free_space(out.parent, store_size(config, remaining), f"the {remaining} clips left of a store")
+    n_reused = done.n_stored + len(done.rejected)
     started = time.perf_counter()
-    clips_per_fold = Counter()
-    with _work_folder(out) as tmp_dir:
-        writer = StoreWriter(
-            tmp_dir / out.name, config, class_names=CLASS_NAMES, source=source.description, source_info=source.info,
-            versions=_versions(), created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        )
+    with open_work_folder(out, reuse=folder) as work:
+        journal = None
         try:
-            tasks = (delayed(_process_batch)(batch, config) for batch in _batches(source, batch_size))
-            # Threads, not processes: decoding (libsndfile), resampling and the features
-            # (torch) release the GIL, so threads use every core without copying each
-            # clip's features between processes.
-            parallel = Parallel(n_jobs=_effective_jobs(n_jobs), backend="threading", return_as="generator",
-                                pre_dispatch="2*n_jobs")
-            with _one_thread_per_worker(), tqdm(total=n_source, unit="clip", desc="build", disable=not progress) as bar:
-                for features, rows, batch_rejected in parallel(tasks):
-                    rejected.extend(batch_rejected)
-                    _fail_if_strict(strict, rejected)
-                    for fold, part in _fold_slices(rows):
-                        writer.append(fold, {k: v[part] for k, v in features.items()}, rows[part])
-                        clips_per_fold[fold] += part.stop - part.start
-                    bar.update(len(rejected) + sum(clips_per_fold.values()) - bar.n)
-            if not clips_per_fold:
-                raise BuildError(_nothing_stored(n_source, rejected))
-            writer.finish(rejected, n_source)
-            os.replace(tmp_dir / out.name, out)
-        finally:
-            writer.close()
+            writer = writer or open_writer(work.path / out.name)
+            try:
+                journal = Journal(work.path, header, keep_bytes=keep_bytes)
+            except OSError as exc:
+                raise write_error(out, exc, needed) from exc
+            _decode_and_write(source, config, n_jobs, batch_size, strict, progress, rejected, writer, journal, done)
+            if not done.n_stored:
+                raise BuildError(_nothing_stored(n_source, rejected + done.rejected))
+            writer.finish(done.clips(), rejected + done.rejected, n_source)
+            interrupt.check()
+            publish(work.path / out.name, out, replaces)
+        except BaseException as exc:
+            if resume and isinstance(exc, Interrupted):
+                work.keep, exc.kept = True, done.n_stored + len(done.rejected)
+            _stop(writer, journal, work.keep)
+            raise
+        journal.close()
     return BuildSummary(
         path=out,
         n_source_clips=n_source,
-        n_stored=sum(clips_per_fold.values()),
-        clips_per_fold=dict(sorted(clips_per_fold.items())),
-        rejected=rejected,
+        n_stored=done.n_stored,
+        clips_per_fold={fold: len(rows) for fold, rows in sorted(done.rows.items()) if rows},
+        rejected=rejected + done.rejected,
         seconds=time.perf_counter() - started,
+        n_reused=n_reused,
     )
 
 
-@contextlib.contextmanager
-def _work_folder(out: Path):
-    """A private temporary folder beside ``out``, created with any missing parent folders.
+def _stop(writer, journal, keep: bool):
+    """After a failure: close what the build had open, with no error of its own hiding the failure's.
 
-    The store is written inside it as a file HDF5 creates itself: a file created
-    empty beforehand (mkstemp) and then opened with truncation makes ext4 write the
-    whole store back to disk when it is closed, which cost 0.6 s of a 15 s build.
-    The folder is always removed; so are the parent folders it needed, if the
-    build fails, so that a failed build leaves nothing behind.
+    A file whose work is not kept is abandoned rather than closed: closing writes,
+    and after a full disk or an I/O error that write would fail too.
     """
-    created = []  # missing parent folders, deepest first
-    folder = out.parent.absolute()
-    while not folder.exists() and folder != folder.parent:
-        created.append(folder)
-        folder = folder.parent
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    except OSError as exc:
-        _remove_empty_folders(created)
-        raise OutputError(_cannot_write(out, exc)) from exc
-    try:
-        yield tmp_dir
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        _remove_empty_folders(created)
-        raise
-    shutil.rmtree(tmp_dir, ignore_errors=True)
+    with contextlib.suppress(Exception):
+        if journal is not None:
+            journal.close()
+    with contextlib.suppress(Exception):
+        if writer is not None and keep:
+            writer.close()
+        elif writer is not None:
+            writer.abandon()
 
 
-def _remove_empty_folders(folders: list):
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
+def _decode_and_write(source, config, n_jobs, batch_size, strict, progress, rejected, writer, journal, done):
+    """Decode the batches not done yet, write them, and record each one in the journal."""
+    from tqdm.auto import tqdm
 
-
-def _cannot_write(out: Path, exc: OSError) -> str:
-    for folder in [out.parent, *out.parent.parents]:
-        if folder.exists():
-            if not folder.is_dir():
-                return f"Cannot write {out}: {folder} is a file, not a folder. Choose another path."
-            break
-    return (
-        f"Cannot write {out}: {exc.strerror or exc} ({exc.filename or out.parent}). "
-        f"Choose a path in a folder you can write to."
-    )
+    batches = islice(_batches(source, batch_size), done.batches, None)
+    n_done = len(rejected) + done.n_stored + len(done.rejected)
+    # Threads, not processes: decoding (libsndfile), resampling and the features
+    # (torch) release the GIL, so threads use every core without copying each
+    # clip's features between processes.
+    with one_thread_per_worker(), in_threads(functools.partial(process_batch, config=config), batches,
+                                             _effective_jobs(n_jobs)) as results, \
+            tqdm(total=len(source), initial=n_done, unit="clip", desc="build", disable=not progress) as bar:
+        for features, rows, batch_rejected, digests in results:
+            interrupt.check()
+            _fail_if_strict(strict, rejected + done.rejected + batch_rejected)
+            for fold, part in _fold_slices(rows):
+                writer.write(fold, done.count(fold), {k: v[part] for k, v in features.items()})
+                done.add(fold, rows[part], {k: v[part] for k, v in digests.items()})
+            done.rejected.extend(batch_rejected)
+            writer.flush()
+            clips = [(int(row["fold"]), row, {k: int(v[i]) for k, v in digests.items()}) for i, row in enumerate(rows)]
+            try:
+                journal.record(done.batches, clips, batch_rejected)
+            except OSError as exc:
+                raise write_error(writer.out, exc, writer.needed) from exc
+            done.batches += 1
+            bar.update(len(rejected) + done.n_stored + len(done.rejected) - bar.n)
 
 
 def _nothing_stored(n_source: int, rejected: list) -> str:

@@ -1,16 +1,18 @@
-"""The HDF5 feature store: its layout, a writer, and the reader users work with.
+"""The HDF5 feature store: its layout, and the reader users work with.
 
-Layout::
+Layout (format 2)::
 
-    /                          attrs: format_version, class_names (JSON),
+    /                          attrs: format_version, build_id, class_names (JSON),
                                feature_config (JSON), versions (JSON), source,
-                               source_info (JSON), created, n_source_clips
+                               source_info (JSON), created, n_source_clips,
+                               fold_sizes (JSON), digest_algorithm, digest
     /fold1/waveform            (n, clip_samples)      float32, one chunk per clip
     /fold1/logmel              (n, n_mels, n_frames)  float32, one chunk per clip
     /fold1/mfcc_stats          (n, 2 * n_mfcc)        float32
     /fold1/mfcc_delta_stats    (n, 4 * delta_n_mfcc)  float32
     /fold1/logmel_views        (n, n_views, n_mels, n_frames)  float16, one chunk
                                per clip; only in a store built with augmented views
+    /fold1/digest/<feature>    (n,)                   uint64, the digest of each clip's row
     /fold1/label               (n,)                   int64 (classID)
     /fold1/metadata/<column>   (n,)  slice_file_name, fsID, start, end, salience,
                                fold, classID, class, orig_sample_rate,
@@ -18,11 +20,15 @@ Layout::
     /fold2/...
     /rejected/<column>         clips left out of the build, with the reason
 
+Every dataset but the features has a ``digest`` attribute, and the root's
+``digest`` covers the other root attributes (see :mod:`featstore.digest`).
 Every array is readable with plain h5py (``f["fold3/logmel"][i]``); the reader
-below only adds the bookkeeping. ``FeatureConfig.stored_features`` lists the
-feature datasets of a store and their shapes and types.
+below adds the bookkeeping and checks what it reads against the digests.
+``FeatureConfig.stored_features`` lists the feature datasets of a store and
+their shapes and types.
 """
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -31,16 +37,18 @@ import numpy as np
 import pandas as pd
 
 from .config import FeatureConfig
-from .exceptions import StoreConfigError, StoreFormatError
+from .digest import digest_array, digest_rows, digest_strings
+from .exceptions import StoreChangedError, StoreConfigError, StoreCorruptError, StoreFormatError
 
-__all__ = ["FeatureStore", "StoreWriter", "FEATURES", "FORMAT_VERSION", "VIEWS"]
+__all__ = ["FeatureStore", "FEATURES", "FORMAT_VERSION", "VIEWS"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FEATURES = ("waveform", "logmel", "mfcc_stats", "mfcc_delta_stats")
 VIEWS = "logmel_views"
 _VIEW_BLOCK = 64  # clips read at a time into the views array
 LABEL = "label"
 METADATA = "metadata"
+DIGEST = "digest"
 REJECTED = "rejected"
 STORED_METADATA_COLUMNS = {
     "slice_file_name": str,
@@ -56,18 +64,30 @@ STORED_METADATA_COLUMNS = {
     "orig_duration": np.float64,
 }
 REJECTED_COLUMNS = ("slice_file_name", "fold", "classID", "reason")
+# Root attributes every format-2 store has, and those that hold JSON.
+ROOT_ATTRIBUTES = ("format_version", "build_id", "class_names", "feature_config", "versions", "source", "source_info",
+                   "created", "n_source_clips", "fold_sizes", "digest_algorithm")
+JSON_ATTRIBUTES = ("class_names", "feature_config", "versions", "source_info", "fold_sizes")
+FIX = "`python -m featstore verify PATH` lists every problem; rebuild the store (build --overwrite)."
 
-_STRING = h5py.string_dtype()
 
-
-def _fold_group(fold: int) -> str:
+def fold_group(fold: int) -> str:
     return f"fold{fold}"
 
 
-def _as_column(values, kind):
-    if kind is str:
-        return np.array([str(v) for v in values], dtype=object)
-    return np.asarray(values, dtype=kind)
+def clip_bytes(config: FeatureConfig) -> int:
+    """The bytes of one clip's features in a store of ``config``."""
+    return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in config.stored_features.values())
+
+
+def column_digest(values, kind) -> int:
+    """The digest of a metadata (or rejected-table) column as stored."""
+    return digest_strings(values) if kind is str else digest_array(np.asarray(values, dtype=kind))
+
+
+def read_column(dataset, kind):
+    """A stored column as numpy values (str columns decoded)."""
+    return dataset.asstr()[...] if kind is str else dataset[...]
 
 
 def _concat_metadata(frames: list) -> pd.DataFrame:
@@ -77,92 +97,16 @@ def _concat_metadata(frames: list) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object if k is str else k) for c, k in STORED_METADATA_COLUMNS.items()})
 
 
-class StoreWriter:
-    """Appends processed clips to a new HDF5 file, fold by fold.
-
-    Used by :func:`featstore.build_store`; it writes to whatever path it is given
-    (the build gives it a temporary one and renames it when complete). The
-    features are written as they come; the labels and metadata, a few hundred
-    bytes a clip, are kept and written once by :meth:`finish`, which spares a
-    dozen small HDF5 writes per append.
-    """
-
-    def __init__(self, path, config: FeatureConfig, *, class_names, source: str, versions: dict, created: str,
-                 source_info: dict | None = None):
-        self.config = config
-        self.file = h5py.File(path, "x")
-        self._features = {}  # fold -> {feature: dataset}
-        self._rows = {}  # fold -> metadata rows of the clips appended so far
-        attrs = self.file.attrs
-        attrs["format_version"] = FORMAT_VERSION
-        attrs["class_names"] = json.dumps(list(class_names))
-        attrs["feature_config"] = config.to_json()
-        attrs["versions"] = json.dumps(versions, sort_keys=True)
-        attrs["source"] = source
-        attrs["source_info"] = json.dumps(source_info or {}, sort_keys=True)
-        attrs["created"] = created
-
-    def _create_fold(self, fold: int) -> dict:
-        group = self.file.create_group(_fold_group(fold))
-        datasets = {}
-        for name, (shape, dtype) in self.config.stored_features.items():
-            # One clip per chunk for the big arrays: reading one clip, or one fold,
-            # touches nothing else. The small statistics share chunks.
-            chunk_rows = 1 if len(shape) > 1 or shape[0] > 1024 else 256
-            datasets[name] = group.create_dataset(
-                name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
-                chunks=(chunk_rows, *shape),
-            )
-        return datasets
-
-    def append(self, fold: int, features: dict, rows: list):
-        """Append ``len(rows)`` clips of one fold.
-
-        Parameters
-        ----------
-        fold : int
-        features : dict of str to ndarray
-            One array ``(len(rows), ...)`` per feature of ``config.stored_features``.
-        rows : list of dict
-            One metadata row per clip, with the keys of ``STORED_METADATA_COLUMNS``.
-        """
-        if fold not in self._features:
-            self._features[fold] = self._create_fold(fold)
-            self._rows[fold] = []
-        stored = self._rows[fold]
-        n_old, n_new = len(stored), len(stored) + len(rows)
-        for feature, dataset in self._features[fold].items():
-            dataset.resize(n_new, axis=0)
-            dataset[n_old:n_new] = features[feature]
-        stored.extend(rows)
-
-    def finish(self, rejected: list, n_source_clips: int):
-        """Write the labels, metadata and rejected-clip table, and close the file."""
-        for fold, rows in self._rows.items():
-            group = self.file[_fold_group(fold)]
-            group.create_dataset(LABEL, data=np.array([row["classID"] for row in rows], dtype=np.int64), chunks=True, maxshape=(None,))
-            meta = group.create_group(METADATA)
-            for column, kind in STORED_METADATA_COLUMNS.items():
-                dtype = _STRING if kind is str else kind
-                values = _as_column([row[column] for row in rows], kind)
-                meta.create_dataset(column, data=values, dtype=dtype, chunks=True, maxshape=(None,))
-        group = self.file.create_group(REJECTED)
-        for column in REJECTED_COLUMNS:
-            values = [str(r.get(column, "")) for r in rejected]
-            group.create_dataset(column, data=np.array(values, dtype=object), dtype=_STRING)
-        self.file.attrs["n_source_clips"] = n_source_clips
-        self.file.close()
-
-    def close(self):
-        if self.file.id.valid:
-            self.file.close()
-
-
 class FeatureStore:
     """Read access to a feature store; opens the file only for the duration of a call.
 
     Holding just the path keeps the object picklable, so it can be sent to
-    joblib workers, each of which opens the file itself.
+    joblib workers, each of which opens the file itself. Each call opens the file
+    once, so what it returns comes from one file: while a rebuild replaces the
+    store (it renames a complete new file into place), a call reads wholly the
+    old store or wholly the new one. A call that finds another build's store at
+    the path than the one this object was opened on raises
+    :class:`StoreChangedError` rather than mix the two.
 
     Parameters
     ----------
@@ -179,11 +123,19 @@ class FeatureStore:
     source : str
         The description of the source, e.g. ``"synthetic (1000 clips, seed 0)"``.
     source_info : dict
-        What the source was: ``{"name", "size"}``, plus ``"seed"`` for synthetic
-        data (``{}`` for stores written before it was recorded).
+        What the source was: ``{"name", "size"}``, plus ``"seed"`` for synthetic data.
+    build_id : str
+        A random id each build gives its store.
     view_names : tuple of str
         The views of ``load("logmel", views=True)``, ``"original"`` first
         (``"pitch-2"``, ``"stretch0.81"``, ...); ``()`` for a store without views.
+
+    Raises
+    ------
+    StoreFormatError
+        If ``path`` is not a feature store, or one of another format version.
+    StoreCorruptError
+        If its attributes are damaged.
 
     Examples
     --------
@@ -201,25 +153,20 @@ class FeatureStore:
                 self.folds = tuple(sorted(int(k[4:]) for k in f if k.startswith("fold")))
         except OSError as exc:
             raise StoreFormatError(f"{self.path} is not a readable HDF5 file ({exc}).") from exc
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise StoreCorruptError(f"{self.path} is damaged: its root group cannot be read ({exc}). {FIX}") from exc
         if "feature_config" not in attrs or "format_version" not in attrs:
             raise StoreFormatError(
                 f"{self.path} is an HDF5 file but not a feature store (no feature_config "
                 f"attribute). Build one with `python -m featstore build`."
             )
-        if int(attrs["format_version"]) != FORMAT_VERSION:
-            raise StoreFormatError(
-                f"{self.path} has store format {attrs['format_version']}; this version reads "
-                f"format {FORMAT_VERSION}. Rebuild the store."
-            )
-        self.config = FeatureConfig.from_json(attrs["feature_config"])
-        self.class_names = tuple(json.loads(attrs["class_names"]))
-        self.versions = json.loads(attrs["versions"])
-        self.source = str(attrs["source"])
-        # Stores written before source_info was recorded have only the description.
-        self.source_info = json.loads(attrs.get("source_info", "{}"))
-        self.created = str(attrs["created"])
-        self.n_source_clips = int(attrs.get("n_source_clips", -1))
-        self.view_names = self.config.view_names
+        check_format_version(self.path, attrs["format_version"])
+        try:
+            self._read_attributes(attrs)
+        except (KeyError, ValueError, TypeError) as exc:
+            if isinstance(exc, StoreFormatError):
+                raise
+            raise StoreCorruptError(f"{self.path} is damaged: its attributes cannot be read ({exc}). {FIX}") from exc
         if config is not None and config != self.config:
             diff = ", ".join(f"{k}: store {a!r} vs asked {b!r}" for k, (a, b) in self.config.differences(config).items())
             raise StoreConfigError(
@@ -227,8 +174,44 @@ class FeatureStore:
                 f"Rebuild it with the configuration you want, or open it without one."
             )
 
+    def _read_attributes(self, attrs: dict):
+        from .digest import digest_attrs
+
+        if int(attrs["digest"]) != digest_attrs({k: v for k, v in attrs.items() if k != DIGEST}):
+            raise StoreCorruptError(f"{self.path} is damaged: its attributes disagree with their digest. {FIX}")
+        self.build_id = str(attrs["build_id"])
+        self.config = FeatureConfig.from_json(attrs["feature_config"])
+        self.view_names = self.config.view_names
+        self.class_names = tuple(json.loads(attrs["class_names"]))
+        self.versions = json.loads(attrs["versions"])
+        self.source = str(attrs["source"])
+        self.source_info = json.loads(attrs["source_info"])
+        self.created = str(attrs["created"])
+        self.n_source_clips = int(attrs["n_source_clips"])
+        self._sizes = {int(k): int(v) for k, v in json.loads(attrs["fold_sizes"]).items()}
+
     def __repr__(self):
         return f"FeatureStore({str(self.path)!r})"
+
+    def _open(self) -> h5py.File:
+        """The file, if it is still the store this object was opened on."""
+        try:
+            f = h5py.File(self.path, "r")
+        except OSError as exc:
+            raise StoreChangedError(
+                f"{self.path} cannot be opened any more ({exc}); it was there when this FeatureStore was created."
+            ) from exc
+        try:
+            same = str(f.attrs.get("build_id")) == self.build_id
+        except (OSError, RuntimeError, KeyError):
+            same = False
+        if not same:
+            f.close()
+            raise StoreChangedError(
+                f"{self.path} holds another store than when this FeatureStore was opened (it was rebuilt "
+                f"meanwhile); its data would not match what was read before. Open it again: FeatureStore(path)."
+            )
+        return f
 
     def _check_folds(self, folds):
         if folds is None:
@@ -241,13 +224,12 @@ class FeatureStore:
 
     def fold_sizes(self) -> dict:
         """Number of clips in each fold, ``{fold: n}``."""
-        with h5py.File(self.path, "r") as f:
-            return {fold: f[_fold_group(fold)][LABEL].shape[0] for fold in self.folds}
+        return {fold: self._sizes.get(fold, 0) for fold in self.folds}
 
     def __len__(self):
         return sum(self.fold_sizes().values())
 
-    def load(self, feature: str = "logmel", folds=None, *, views: bool = False):
+    def load(self, feature: str = "logmel", folds=None, *, views: bool = False, check: bool = True):
         """Load one feature of some folds into memory.
 
         Parameters
@@ -260,6 +242,11 @@ class FeatureStore:
             With ``feature="logmel"`` in a store built with augmented views: every
             clip with its views, as float16 (see Returns). One row is still one
             clip, so a split by ``groups`` keeps a clip's views with it.
+        check : bool, default=True
+            Compare every clip, label and metadata column read (and each view) with
+            its digest and raise :class:`StoreCorruptError` on a difference. From a
+            warm page cache this adds about a quarter to the time of a load; False
+            skips it.
 
         Returns
         -------
@@ -284,6 +271,11 @@ class FeatureStore:
             For an unknown feature or fold, ``views=True`` with another feature
             than "logmel" or on a store without views, or a feature the store
             lacks (one built by an earlier version).
+        StoreCorruptError
+            If what was read disagrees with its digest, or a dataset has the wrong
+            shape or cannot be read: the file was damaged after the build.
+        StoreChangedError
+            If the store was rebuilt since this object was created.
         """
         if feature == VIEWS:
             raise StoreFormatError(f"Load the views with load('logmel', views=True), not load({VIEWS!r}).")
@@ -298,57 +290,109 @@ class FeatureStore:
             )
         folds = self._check_folds(folds)
         labels, groups, frames = [], [], []
-        with h5py.File(self.path, "r") as f:
-            fold_groups = [f[_fold_group(fold)] for fold in folds]
+        with self._open() as f:
+            fold_groups = [f[fold_group(fold)] for fold in folds]
             for fold, group in zip(folds, fold_groups):
                 if feature not in group:
                     raise StoreFormatError(
                         f"{self.path} has no {feature}: it was built by an earlier version of featstore. Rebuild it."
                     )
-                labels.append(group[LABEL][...])
+                labels.append(self._read(fold, group, LABEL, (), np.int64, check=check))
                 groups.append(np.full(len(labels[-1]), fold, dtype=np.int64))
-                frames.append(self._read_metadata(group))
+                frames.append(self._read_metadata(fold, group, check))
             if views:
-                X = self._read_views(fold_groups, [len(g) for g in groups])
+                X = self._read_views(folds, fold_groups, check)
             elif fold_groups:
-                X = np.concatenate([group[feature][...] for group in fold_groups])
+                X = np.concatenate([self._read(fold, group, feature, *self.config.stored_features[feature], check=check,
+                                               per_row=True) for fold, group in zip(folds, fold_groups)])
             else:
                 X = np.empty((0, *self.config.feature_shapes[feature]), np.float32)
         y = np.concatenate(labels) if labels else np.empty(0, np.int64)
         g = np.concatenate(groups) if groups else np.empty(0, np.int64)
         return X, y, g, _concat_metadata(frames)
 
-    def _read_views(self, fold_groups: list, sizes: list) -> np.ndarray:
+    def _dataset(self, fold, group, name, row_shape, dtype, kind=None):
+        """``group[name]``, once its shape and type are those the fold's size and the configuration give."""
+        n = self._sizes.get(fold, -1)
+        dataset = group[name]
+        if dataset.shape != (n, *row_shape) or (kind is not str and dataset.dtype != dtype):
+            raise StoreCorruptError(
+                f"{self.path}, fold {fold}: {name} has shape {dataset.shape} and type {dataset.dtype}, "
+                f"expected {(n, *row_shape)} {np.dtype(dtype)}. {FIX}"
+            )
+        return dataset
+
+    def _check_rows(self, fold, group, name, values, start=0):
+        """Raise unless each row of ``values``, clips ``start...`` of feature ``name``, agrees with its digest."""
+        digests = self._read(fold, group[DIGEST], name, (), np.uint64, check=True)[start : start + len(values)]
+        bad = np.flatnonzero(digest_rows(values) != digests)
+        if len(bad):
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            raise StoreCorruptError(
+                f"{self.path}, fold {fold}: {name} of clip {start + bad[0]}{more} disagrees with its digest: "
+                f"the file was changed or damaged after it was built. {FIX}"
+            )
+
+    @contextlib.contextmanager
+    def _reading(self, fold, name):
+        """Turn what h5py raises on a damaged dataset into a StoreCorruptError naming it."""
+        try:
+            yield
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+            if isinstance(exc, StoreFormatError):
+                raise
+            raise StoreCorruptError(f"{self.path}, fold {fold}: {name} cannot be read ({exc}). {FIX}") from exc
+
+    def _read(self, fold, group, name, row_shape, dtype, *, check, per_row=False, kind=None):
+        """One dataset of a fold, its shape checked before reading and its content against its digest."""
+        with self._reading(fold, name):
+            dataset = self._dataset(fold, group, name, row_shape, dtype, kind)
+            values = read_column(dataset, kind) if kind is not None else dataset[...]
+            if check and per_row:
+                self._check_rows(fold, group, name, values)
+            elif check:
+                stored = int(dataset.attrs[DIGEST])
+                if (column_digest(values, kind) if kind is not None else digest_array(values)) != stored:
+                    raise StoreCorruptError(f"{self.path}, fold {fold}: {dataset.name} disagrees with its digest. {FIX}")
+            return values
+
+    def _read_views(self, folds, fold_groups: list, check: bool) -> np.ndarray:
         """``(n_clips, n_views, n_mels, n_frames)`` float16, filled in place a block of clips at a time."""
-        config = self.config
+        config, stored = self.config, self.config.stored_features
+        sizes = [self._sizes.get(fold, 0) for fold in folds]
         X = np.empty((sum(sizes), len(self.view_names), config.n_mels, config.n_frames), dtype=np.float16)
         offset = 0
-        for group, n in zip(fold_groups, sizes):
-            for start in range(0, n, _VIEW_BLOCK):
-                stop = min(start + _VIEW_BLOCK, n)
-                X[offset + start : offset + stop, 0] = group["logmel"][start:stop]  # rounded to the nearest float16
-                group[VIEWS].read_direct(X, np.s_[start:stop], np.s_[offset + start : offset + stop, 1:])
+        for fold, group, n in zip(folds, fold_groups, sizes):
+            with self._reading(fold, VIEWS):
+                logmel = self._dataset(fold, group, "logmel", *stored["logmel"])
+                views = self._dataset(fold, group, VIEWS, *stored[VIEWS])
+                for start in range(0, n, _VIEW_BLOCK):
+                    stop = min(start + _VIEW_BLOCK, n)
+                    block = logmel[start:stop]
+                    X[offset + start : offset + stop, 0] = block  # rounded to the nearest float16
+                    views.read_direct(X, np.s_[start:stop], np.s_[offset + start : offset + stop, 1:])
+                    if check:
+                        self._check_rows(fold, group, "logmel", block, start)
+                        self._check_rows(fold, group, VIEWS, X[offset + start : offset + stop, 1:], start)
             offset += n
         return X
 
-    @staticmethod
-    def _read_metadata(group) -> pd.DataFrame:
-        columns = {}
-        for column, kind in STORED_METADATA_COLUMNS.items():
-            dataset = group[METADATA][column]
-            columns[column] = dataset.asstr()[...] if kind is str else dataset[...]
-        return pd.DataFrame(columns)
+    def _read_metadata(self, fold, group, check) -> pd.DataFrame:
+        meta = group[METADATA] if METADATA in group else {}
+        return pd.DataFrame(
+            {c: self._read(fold, meta, c, (), kind, check=check, kind=kind) for c, kind in STORED_METADATA_COLUMNS.items()}
+        )
 
-    def metadata(self, folds=None) -> pd.DataFrame:
+    def metadata(self, folds=None, *, check: bool = True) -> pd.DataFrame:
         """The metadata of the stored clips of some folds (default: all)."""
         folds = self._check_folds(folds)
-        with h5py.File(self.path, "r") as f:
-            frames = [self._read_metadata(f[_fold_group(fold)]) for fold in folds]
+        with self._open() as f:
+            frames = [self._read_metadata(fold, f[fold_group(fold)], check) for fold in folds]
         return _concat_metadata(frames)
 
     def rejected(self) -> pd.DataFrame:
         """The clips the build left out, with the reason for each."""
-        with h5py.File(self.path, "r") as f:
+        with self._open() as f:
             group = f[REJECTED]
             return pd.DataFrame({c: group[c].asstr()[...] for c in REJECTED_COLUMNS})
 
@@ -361,51 +405,22 @@ class FeatureStore:
         return table.reindex(columns=[c for c in self.class_names if c in table.columns])
 
     def verify(self) -> list:
-        """Check shapes, dtypes, finiteness and counts. Returns a list of problems (empty if none)."""
-        problems = []
-        shapes, dtypes = self.config.feature_shapes, self.config.feature_dtypes
-        total = 0
-        with h5py.File(self.path, "r") as f:
-            for fold in self.folds:
-                group = f[_fold_group(fold)]
-                n = group[LABEL].shape[0]
-                total += n
-                for feature in shapes:
-                    if feature not in group:
-                        problems.append(f"fold {fold}: no {feature}")
-                        continue
-                    dataset = group[feature]
-                    if dataset.shape != (n, *shapes[feature]) or dataset.dtype != dtypes[feature]:
-                        problems.append(f"fold {fold}: {feature} has shape {dataset.shape} and type {dataset.dtype}, "
-                                        f"expected {(n, *shapes[feature])} {dtypes[feature]}")
-                        continue
-                    for start in range(0, n, 256):
-                        block = dataset[start : start + 256]
-                        if not np.isfinite(block).all():
-                            bad = start + int(np.flatnonzero(~np.isfinite(block).reshape(len(block), -1).all(axis=1))[0])
-                            problems.append(f"fold {fold}: {feature} of clip {bad} has NaN or infinite values")
-                            break
-                meta = self._read_metadata(group)
-                if len(meta) != n:
-                    problems.append(f"fold {fold}: {len(meta)} metadata rows for {n} clips")
-                    continue
-                labels = group[LABEL][...]
-                if not np.array_equal(labels, meta["classID"].to_numpy()):
-                    problems.append(f"fold {fold}: labels differ from the metadata classID")
-                if ((labels < 0) | (labels >= len(self.class_names))).any():
-                    problems.append(f"fold {fold}: labels outside 0..{len(self.class_names) - 1}")
-                if (meta["fold"] != fold).any():
-                    problems.append(f"fold {fold}: metadata rows of other folds")
-                names = np.array(self.class_names, dtype=object)[np.clip(labels, 0, len(self.class_names) - 1)]
-                if not (meta["class"].to_numpy() == names).all():
-                    problems.append(f"fold {fold}: class names differ from classID")
-            n_rejected = f[REJECTED]["reason"].shape[0] if REJECTED in f else None
-        if total == 0:
-            problems.append("the store holds no clips")
-        if n_rejected is None:
-            problems.append("no rejected-clip table: the build did not finish")
-        elif self.n_source_clips >= 0 and total + n_rejected != self.n_source_clips:
-            problems.append(
-                f"{total} stored + {n_rejected} rejected clips != {self.n_source_clips} clips in the source metadata"
-            )
-        return problems
+        """Check the whole store (see :func:`featstore.verify.verify_store`). Returns the problems found."""
+        from .verify import verify_store
+
+        return verify_store(self.path)
+
+
+def check_format_version(path, version):
+    """Raise :class:`StoreFormatError` unless ``version`` is the format this package reads."""
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise StoreFormatError(f"{path} has an unreadable format_version attribute {version!r}. {FIX}") from None
+    if version != FORMAT_VERSION:
+        older = " Stores written before checksums were added are format 1." if version < FORMAT_VERSION else ""
+        raise StoreFormatError(
+            f"{path} has store format {version}; this version of featstore reads format {FORMAT_VERSION}."
+            f"{older} Rebuild the store with this version (build --overwrite), or read it with the "
+            f"featstore that wrote it."
+        )

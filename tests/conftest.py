@@ -10,6 +10,12 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="featstore-tests-hf-"))
 
+from featstore._blas import reproducible_blas  # noqa: E402
+
+# Builds in this process compute the same features as `python -m featstore build`,
+# bit for bit, whatever ran before: asked of MKL before torch's first call.
+reproducible_blas()
+
 from pathlib import Path  # noqa: E402
 from unittest import mock  # noqa: E402
 
@@ -47,6 +53,15 @@ def read_only_folder(tmp_path, monkeypatch):
         monkeypatch.setattr(os, "mkdir", mkdir)
     yield folder
     folder.chmod(0o755)
+
+
+@pytest.fixture
+def reap_processes():
+    """Kills the build processes a test started (tests/faults.py) if the test left them running."""
+    import faults
+
+    yield
+    faults.reap()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from featstore import (
     open_source,
 )
 from featstore.features import FeatureExtractor, prepare_waveform
-from featstore.store import StoreWriter
+from featstore.writer import StoreWriter
 
 from conftest import good_clips, tone, write_tree
 
@@ -179,7 +179,7 @@ def test_existing_store_is_not_replaced(tiny_dataset, tmp_path):
 @pytest.mark.parametrize("exception", [KeyboardInterrupt, OSError])
 def test_interrupted_build_leaves_nothing(tiny_dataset, tmp_path, monkeypatch, exception):
     calls = []
-    original = StoreWriter.append
+    original = StoreWriter.write
 
     def failing_append(self, *args, **kwargs):
         calls.append(1)
@@ -187,7 +187,7 @@ def test_interrupted_build_leaves_nothing(tiny_dataset, tmp_path, monkeypatch, e
             raise exception("interrupted")
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(StoreWriter, "append", failing_append)
+    monkeypatch.setattr(StoreWriter, "write", failing_append)
     out = tmp_path / "store.h5"
     with pytest.raises(exception):
         build_store(open_source(tiny_dataset), out, n_jobs=1, batch_size=2, progress=False)
@@ -202,7 +202,7 @@ def test_interrupted_rebuild_keeps_old_store(tiny_dataset, tiny_store, tmp_path,
     def failing_append(self, *args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(StoreWriter, "append", failing_append)
+    monkeypatch.setattr(StoreWriter, "write", failing_append)
     with pytest.raises(KeyboardInterrupt):
         build_store(open_source(tiny_dataset), out, n_jobs=1, overwrite=True, progress=False)
     assert out.read_bytes() == Path(tiny_store).read_bytes()
@@ -245,7 +245,7 @@ def test_a_long_file_is_read_by_seeking(tmp_path, monkeypatch, rng, sample_rate,
     the whole file is resampled and then cropped.
     """
     from featstore.audio import read_audio
-    from featstore.build import _decode
+    from featstore.decode import decode_clip as _decode
 
     path = tmp_path / "long.wav"
     sf.write(path, 0.3 * rng.standard_normal((int(seconds * sample_rate), channels)), sample_rate, subtype=subtype)
@@ -263,7 +263,7 @@ def test_a_long_file_is_read_by_seeking(tmp_path, monkeypatch, rng, sample_rate,
 
 
 def test_clips_up_to_twice_the_clip_length_are_read_whole(tmp_path, monkeypatch):
-    from featstore.build import _decode
+    from featstore.decode import decode_clip as _decode
 
     path = tmp_path / "clip.wav"
     sf.write(path, tone(seconds=7.9, sample_rate=44100), 44100)

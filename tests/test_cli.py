@@ -161,16 +161,18 @@ def test_verify_exit_code_on_problem(tiny_store, tmp_path, capsys):
     with h5py.File(path, "r+") as f:
         f["fold1/mfcc_stats"][0, 0] = np.inf
     assert main(["verify", str(path)]) == 1
-    assert "problem: fold 1: mfcc_stats of clip 0 has NaN or infinite values" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "problem: fold 1: mfcc_stats of clip 0 disagrees with its digest" in out
+    assert "problem: fold 1: mfcc_stats of clip 0 has NaN or infinite values" in out
 
 
 def test_info_and_verify_on_an_empty_store(tmp_path, capsys):
     from featstore import CLASS_NAMES, FeatureConfig
-    from featstore.store import StoreWriter
+    from featstore.writer import StoreWriter
 
     path = tmp_path / "empty.h5"
-    writer = StoreWriter(path, FeatureConfig(), class_names=CLASS_NAMES, source="nothing", versions={}, created="now")
-    writer.finish([], 0)
+    attributes = {"class_names": CLASS_NAMES, "source": "nothing", "versions": {}, "created": "now"}
+    StoreWriter(path, FeatureConfig(), {}, attributes).finish({}, [], 0)
     assert main(["info", str(path)]) == 0
     out = capsys.readouterr().out
     assert "0 clips in folds []" in out and "no clips stored" in out and "rejected at build: 0" in out
@@ -287,3 +289,28 @@ def test_user_mistakes_end_in_an_error_not_a_traceback(make_argv, message, tmp_p
     assert err.splitlines()[-1].startswith("error: ") and re.search(message, err), err
     assert "Traceback" not in err
     assert not (tmp_path / "s.h5").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (["build", "data", "--out", "s.h5"], "interrupted: nothing was written to s.h5"),
+        (["build", "data", "--out=s.h5", "--overwrite"], "interrupted: nothing was written to s.h5"),
+        (["info", "s.h5"], "interrupted: nothing was done"),
+    ],
+    ids=["build", "build-out-equals", "info"],
+)
+def test_an_interruption_while_the_command_line_is_read(argv, line, monkeypatch, capsys):
+    """The parser imports most of the package: a signal may come while it does."""
+    import signal
+
+    import featstore.__main__
+    from featstore import Interrupted
+
+    def interrupted():
+        raise Interrupted(signal.SIGTERM)
+
+    monkeypatch.setattr(featstore.__main__, "main_parser", interrupted)
+    assert main(argv) == 143
+    assert capsys.readouterr().err.splitlines() == [line]
+

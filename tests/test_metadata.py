@@ -129,12 +129,12 @@ def test_one_blank_fold_costs_one_clip(dataset, tmp_path):
 
 @pytest.mark.parametrize("column", ["fsID", "salience", "start", "end"])
 def test_a_blank_number_is_found_before_decoding(dataset, tmp_path, monkeypatch, column):
-    import featstore.build
+    import featstore.decode
 
     _write_csv_with(dataset, lambda lines: _blank_cell(lines, 2, column))
     decoded = []
-    real_open = featstore.build.open_audio
-    monkeypatch.setattr(featstore.build, "open_audio", lambda audio: decoded.append(audio) or real_open(audio))
+    real_open = featstore.decode.open_audio
+    monkeypatch.setattr(featstore.decode, "open_audio", lambda audio: decoded.append(audio) or real_open(audio))
     with pytest.raises(BuildError, match=f"strict build: .* was rejected: invalid metadata: {column} is blank"):
         build_store(open_source(dataset), tmp_path / "strict.h5", n_jobs=1, strict=True, progress=False)
     assert decoded == [] and not (tmp_path / "strict.h5").exists()

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from featstore import CLASS_NAMES, FeatureConfig, FeatureStore, StoreConfigError, StoreFormatError
-from featstore.store import StoreWriter
+from featstore.verify import verify_store
+from featstore.writer import StoreWriter
 
 
 def test_load_returns_arrays_groups_and_metadata(tiny_store):
@@ -95,14 +96,20 @@ def store_copy(tiny_store, tmp_path):
 def test_verify_finds_non_finite_values(store_copy):
     with h5py.File(store_copy, "r+") as f:
         f["fold2/logmel"][1, 0, 0] = np.nan
-    assert FeatureStore(store_copy).verify() == ["fold 2: logmel of clip 1 has NaN or infinite values"]
+    assert FeatureStore(store_copy).verify() == [
+        "fold 2: logmel of clip 1 disagrees with its digest (changed or damaged after the build)",
+        "fold 2: logmel of clip 1 has NaN or infinite values",
+    ]
 
 
 def test_verify_finds_count_mismatch(store_copy):
     with h5py.File(store_copy, "r+") as f:
         f.attrs["n_source_clips"] = 20
-    problems = FeatureStore(store_copy).verify()
-    assert problems == ["12 stored + 0 rejected clips != 20 clips in the source metadata"]
+    problems = verify_store(store_copy)
+    assert problems == [
+        "the root attributes disagree with their digest (one was changed or damaged)",
+        "12 stored + 0 rejected clips != 20 clips in the source metadata",
+    ]
 
 
 def test_verify_finds_wrong_shape_and_labels(store_copy):
@@ -110,17 +117,17 @@ def test_verify_finds_wrong_shape_and_labels(store_copy):
         f["fold1/mfcc_stats"].resize(3, axis=0)
         f["fold3/label"][0] = 42
     problems = FeatureStore(store_copy).verify()
-    assert any("fold 1: mfcc_stats has shape (3, 40)" in p for p in problems)
-    assert any("fold 3: labels differ from the metadata classID" in p for p in problems)
+    assert "fold 1: mfcc_stats has shape (3, 40), expected (4, 40)" in problems
+    assert "fold 3: label disagrees with its digest (changed or damaged after the build)" in problems
 
 
 @pytest.fixture
 def empty_store(tmp_path):
     """A store without clips, as a finished writer leaves it when nothing was appended."""
     path = tmp_path / "empty.h5"
-    writer = StoreWriter(path, FeatureConfig(), class_names=CLASS_NAMES, source="nothing", versions={},
-                         created="2024-01-01T00:00:00+00:00")
-    writer.finish([{"slice_file_name": "a.wav", "fold": 1, "classID": 0, "reason": "file not found"}], 1)
+    attributes = {"class_names": CLASS_NAMES, "source": "nothing", "versions": {}, "created": "2024-01-01T00:00:00+00:00"}
+    writer = StoreWriter(path, FeatureConfig(), {}, attributes)
+    writer.finish({}, [{"slice_file_name": "a.wav", "fold": 1, "classID": 0, "reason": "file not found"}], 1)
     return path
 
 
@@ -145,4 +152,4 @@ def test_a_store_without_a_newer_feature(store_copy):
     assert store.load("mfcc_stats")[0].shape == (12, 40)
     with pytest.raises(StoreFormatError, match="has no mfcc_delta_stats: it was built by an earlier version"):
         store.load("mfcc_delta_stats")
-    assert "fold 1: no mfcc_delta_stats" in store.verify()
+    assert "fold 1: dataset mfcc_delta_stats is missing" in store.verify()

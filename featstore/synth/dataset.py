@@ -3,19 +3,64 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
+from .. import interrupt
 from .._validation import check_bool, check_n_jobs
 from ..exceptions import OutputError, StoreExistsError
+from ..output import check_free_space
 from ..urbansound8k import AUDIO_DIR, FOLDS, METADATA_COLUMNS, METADATA_CSV
 from .plan import plan_synthetic_metadata
 from .render import render_recording
 
 __all__ = ["make_synthetic_dataset"]
+
+_BYTES_PER_SAMPLE = {"PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "FLOAT": 4, "DOUBLE": 8}
+_WAV_HEADER = 44
+
+
+def dataset_size(plan: pd.DataFrame) -> int:
+    """The bytes the WAV files of a plan take (and 1 MB for the CSV and the folders)."""
+    samples = plan["n_frames"] * plan["channels"] * plan["subtype"].map(_BYTES_PER_SAMPLE)
+    return int(samples.sum()) + _WAV_HEADER * len(plan) + 2**20
+
+
+def _render_in_worker(job: dict, audio_root: str, parent: int) -> int:
+    """:func:`render_recording`, in a worker process that follows the process that started it.
+
+    A worker process outlived a parent killed by SIGKILL (joblib's workers wait
+    minutes for more work): it now checks four times a second whether its parent
+    is still there. And it leaves Ctrl-C, which a terminal sends to the whole
+    process group, to its parent, which stops the workers (a worker interrupted
+    inside soundfile's callbacks printed a traceback).
+    """
+    if os.getpid() != parent and os.getppid() == parent:
+        _follow(parent)
+    return render_recording(job, audio_root)
+
+
+_FOLLOWING = []
+
+
+def _follow(parent: int):
+    if _FOLLOWING:
+        return
+    _FOLLOWING.append(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="featstore-follow-parent", daemon=True).start()
 
 
 def _jobs(plan: pd.DataFrame, seed: int) -> list[dict]:
@@ -135,6 +180,8 @@ def make_synthetic_dataset(
         If ``out_dir`` is a file, or a non-empty folder and ``overwrite`` is False.
     OutputError
         If the folders cannot be created (a read-only folder, a file on the path).
+    DiskFullError
+        An ``OutputError``: if the data set would not fit (checked before writing).
     InvalidParameterError
         A ``ValueError``: if an argument is invalid (see
         :func:`plan_synthetic_metadata`), ``n_jobs`` is not a non-zero int, or
@@ -148,15 +195,17 @@ def make_synthetic_dataset(
     n_jobs = check_n_jobs(n_jobs)
     overwrite, progress = check_bool(overwrite, "overwrite"), check_bool(progress, "progress")
     root = Path(out_dir)
+    check_free_space(root, dataset_size(plan), f"a synthetic data set of {len(plan)} clips")
     _prepare_folder(root, overwrite)
 
     jobs = _jobs(plan, int(seed))
     audio_root = str(root / AUDIO_DIR)
     with tqdm(total=len(plan), unit="clip", desc="synthetic UrbanSound8K", disable=not progress) as bar:
         results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(render_recording)(job, audio_root) for job in jobs
+            delayed(_render_in_worker)(job, audio_root, os.getpid()) for job in jobs
         )
         for written in results:
+            interrupt.check()
             bar.update(written)
 
     _write_csv(plan[list(METADATA_COLUMNS)], root / METADATA_CSV)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import weakref
 from pathlib import Path
@@ -10,21 +9,34 @@ from typing import Iterator
 
 import pandas as pd
 
+from .. import workdir
 from .._validation import check_bool, check_n_jobs, check_seed
+from ..exceptions import OutputError
 from ..sources import ClipRef, FolderSource, Source
 from ..urbansound8k import N_CLIPS
 from .dataset import make_synthetic_dataset
 from .plan import check_size
 
-__all__ = ["SyntheticSource"]
+__all__ = ["SyntheticSource", "remove_abandoned_data"]
+
+# The generated data sets live in folders named so that a later run finds those of
+# dead processes (killed before they could delete them) and deletes them.
+FOLDER_PREFIX, FOLDER_SUFFIX = "featstore-synthetic.", ".tmp"
+
+
+def remove_abandoned_data() -> list:
+    """Delete the data sets that killed processes generated in the temporary folder; returns their paths."""
+    return workdir.remove_abandoned_folders(tempfile.gettempdir(), FOLDER_PREFIX, FOLDER_SUFFIX)
 
 
 class SyntheticSource(Source):
     """Generated data in the UrbanSound8K layout (see :mod:`featstore.synth`), as a source.
 
     The audio is generated into a temporary folder the first time it is needed
-    (iterating, ``rejected``, ``root``) and deleted by :meth:`close`, which leaving
-    the ``with`` block calls (or, failing that, garbage collection).
+    (iterating, ``rejected``, ``rows``, ``root``) and deleted by :meth:`close`, which
+    leaving the ``with`` block calls (or, failing that, garbage collection). A
+    process killed before it could delete its folder leaves it behind; the next
+    generation in the same temporary folder (``tempfile.gettempdir()``) deletes it.
 
     Parameters
     ----------
@@ -88,14 +100,22 @@ class SyntheticSource(Source):
 
     def _generated(self) -> FolderSource:
         if self._folder is None:
-            folder = tempfile.mkdtemp(prefix="featstore-synthetic-")
-            self._remove_folder = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+            parent = tempfile.gettempdir()
+            remove_abandoned_data()
+            try:
+                folder = workdir.create_locked_folder(parent, FOLDER_PREFIX, FOLDER_SUFFIX)
+            except OSError as exc:
+                raise OutputError(
+                    f"Cannot create a folder for the synthetic data in {parent}: {exc.strerror or exc}. "
+                    f"Point TMPDIR at a folder you can write to."
+                ) from exc
+            self._remove_folder = weakref.finalize(self, folder.remove)
             try:
                 make_synthetic_dataset(
-                    folder, n_clips=None if self.full else self.size, full=self.full, seed=self.seed,
+                    folder.path, n_clips=None if self.full else self.size, full=self.full, seed=self.seed,
                     n_jobs=self.n_jobs, progress=self.progress,
                 )
-                self._folder = FolderSource(folder)
+                self._folder = FolderSource(folder.path)
             except BaseException:
                 self.close()
                 raise

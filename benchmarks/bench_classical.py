@@ -67,7 +67,7 @@ def main(argv=None) -> int:
                            "mean": float(np.mean([mine[n]["accuracy"] for n in names])),
                            "train s per fit": float(np.mean([mine[n]["train_seconds"] for n in names]))})
     gain = table_rows[-1]["mean"] - table_rows[0]["mean"]
-    note = (f"Dataset: **{ds.label}**; accuracy on the test fold of each split, trained on the other, all rows in one run; "
+    note = (f"Dataset: **{ds.label}**; accuracy on the test folds of each split, trained on its training folds, all rows in one run; "
             f"train s = wall time of one fit ({_common.machine()['cpus']} cores). "
             f"**make_stats_boosting() over make_mfcc_logreg(): {gain * 100:+.1f} points** (mean of the splits).")
     table = f"{note}\n\n" + _common.markdown_table(table_rows, ["model", *names, "mean", "train s per fit"])

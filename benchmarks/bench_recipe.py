@@ -153,7 +153,7 @@ def split_name(split):
 
 def write_table(records, rows, splits, seeds, label, args):
     table_rows, columns = summarise(records, rows, splits)
-    note = (f"Dataset: **{label}**; accuracy on the test fold of each split, trained on the other; seeds {seeds}; "
+    note = (f"Dataset: **{label}**; accuracy on the test folds of each split, trained on its training folds, all rows in one run; seeds {seeds}; "
             f"train s = wall time of one fit on this machine ({_common.machine()['cpus']} cores)")
     if args.quick:
         note += "; reduced run (--quick: 2 epochs)"

@@ -62,14 +62,40 @@ class OnTheFlyLogMel(Dataset):
             return wave[start : start + CLIP_SAMPLES]
         return wave
 
-    def __getitem__(self, idx):
+    def _waveform(self, idx):
         audio, sr = sf.read(self.paths[idx], dtype="float32", always_2d=True)
         wave = torch.from_numpy(audio).T.mean(dim=0)
         if sr != TARGET_SR:
             wave = torchaudio.functional.resample(wave, sr, TARGET_SR)
-        wave = self._pad_or_crop(wave)
-        logmel = self.to_db(self.mel(wave.unsqueeze(0)))  # (1, 64, 321)
+        return self._pad_or_crop(wave)
+
+    def __getitem__(self, idx):
+        logmel = self.to_db(self.mel(self._waveform(idx).unsqueeze(0)))  # (1, 64, 321)
         return logmel, self.labels[idx]
+
+
+class OnTheFlyViews(OnTheFlyLogMel):
+    """``OnTheFlyLogMel`` that alters each clip by one view drawn per item (the original or one of ``spec``).
+
+    The views are made by the store's own ``featstore.augment.augment_waveform``
+    (librosa's pitch shift and time stretch, gain, noise), after decoding and
+    before the log-mel: what training on augmented copies costs without a store.
+    """
+
+    def __init__(self, paths, labels, spec, *, seed: int = 0):
+        from featstore.augment import parse_spec
+
+        super().__init__(paths, labels, train=True, seed=seed)
+        self.views = parse_spec(spec)
+
+    def __getitem__(self, idx):
+        from featstore.augment import augment_waveform
+
+        wave = self._waveform(idx)
+        choice = int(torch.randint(0, len(self.views) + 1, (1,), generator=self.generator))
+        if choice:  # 0 is the original clip
+            wave = torch.from_numpy(augment_waveform(wave.numpy(), self.views[choice - 1], sample_rate=TARGET_SR))
+        return self.to_db(self.mel(wave.unsqueeze(0))), self.labels[idx]
 
 
 def audio_paths(metadata, root):
@@ -139,11 +165,12 @@ def predict_notebook(model, paths, labels, batch_size=64):
     return np.concatenate([model(x).softmax(1).numpy() for x, _ in loader])
 
 
-def recipe_epoch(paths, labels, *, seed=0, crop_frames=128, mixup_alpha=0.3, label_smoothing=0.1, lr=3e-3,
-                 batch_size=64, n_classes=10):
+def recipe_epoch(paths, labels, *, seed=0, views=None, crop_frames=128, mixup_alpha=0.3, label_smoothing=0.1,
+                 lr=3e-3, batch_size=64, n_classes=10):
     """One epoch of ``MelCNNClassifier()``'s recipe written as a PyTorch user would, on the notebook's dataset.
 
-    Every clip is decoded and turned into a log-mel per item (``OnTheFlyLogMel``);
+    Every clip is decoded and turned into a log-mel per item (``OnTheFlyLogMel``,
+    or with an augment spec ``views``, ``OnTheFlyViews``);
     each batch is standardised, cut to a random ``crop_frames`` window per clip and
     mixed up, then trained on the default ``MelCNN`` with label smoothing, AdamW and
     a one-cycle schedule. Returns (seconds, seconds in forward/loss/backward/step).
@@ -154,8 +181,9 @@ def recipe_epoch(paths, labels, *, seed=0, crop_frames=128, mixup_alpha=0.3, lab
     generator = torch.Generator().manual_seed(seed)
     model = MelCNN(n_classes=n_classes)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    loader = DataLoader(OnTheFlyLogMel(paths, labels, train=True, seed=seed), batch_size=batch_size, shuffle=True,
-                        num_workers=0, generator=generator)
+    dataset = (OnTheFlyLogMel(paths, labels, train=True, seed=seed) if views is None
+               else OnTheFlyViews(paths, labels, views, seed=seed))
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=0, generator=generator)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=len(loader))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     mix = torch.distributions.Beta(mixup_alpha, mixup_alpha)

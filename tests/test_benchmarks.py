@@ -140,6 +140,7 @@ def test_bench_epoch_quick(synthetic, tmp_path):
     assert payload["recipe_epoch_speedup"] == pytest.approx(
         payload["recipe_epoch"][0]["seconds"] / payload["recipe_epoch"][1]["seconds"])
     assert "Recipe epoch speed-up" in md
+    assert payload["views_epoch_speedup"] is None  # a store without views
     assert payload["epoch_speedup"] > 0
     assert payload["cv"]["extrapolated_speedup"] > 0
     assert payload["cv"]["measured_small_speedup"] > 0
@@ -186,6 +187,24 @@ def test_bench_classical_quick(synthetic, tmp_path):
     assert payload["gain_points"] == pytest.approx(
         100 * (payload["table"][-1]["mean"] - payload["table"][0]["mean"]))
     assert "make_stats_boosting() over make_mfcc_logreg()" in md
+
+
+def test_bench_epoch_times_the_recipe_with_views(synthetic, tmp_path):
+    from featstore import FeatureConfig, build_store, open_source
+
+    root, _ = synthetic
+    store = tmp_path / "views.h5"
+    build_store(open_source(str(root)), store, config=FeatureConfig(augment="gain:-6;pitch:1"), n_jobs=1,
+                progress=False)
+    assert bench_epoch.main(["--store", str(store), "--source", str(root), "--quick", "--label", "synthetic",
+                             "--results-dir", str(tmp_path / "results")]) == 0
+    payload, md = _results(tmp_path / "results", "bench_epoch", "synthetic")
+    assert [r["pipeline"].split(" (")[0] for r in payload["recipe_epoch"]] == [
+        "recipe fed on the fly", "recipe from the store", "recipe with views fed on the fly",
+        "recipe with views from the store"]
+    assert payload["views_epoch_speedup"] == pytest.approx(
+        payload["recipe_epoch"][2]["seconds"] / payload["recipe_epoch"][3]["seconds"])
+    assert "With the store's augmented views (`pitch:1;gain:-6`" in md  # the spec in canonical order
 
 
 def test_bench_epoch_one_fold_uses_pseudo_folds(one_fold, tmp_path):

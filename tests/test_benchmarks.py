@@ -189,13 +189,32 @@ def test_bench_classical_quick(synthetic, tmp_path):
     assert "make_stats_boosting() over make_mfcc_logreg()" in md
 
 
-def test_bench_epoch_times_the_recipe_with_views(synthetic, tmp_path):
+@pytest.fixture(scope="module")
+def with_views(synthetic, tmp_path_factory):
+    """The synthetic clips' store with two augmented views: ``(audio_root, store_path)``."""
     from featstore import FeatureConfig, build_store, open_source
 
     root, _ = synthetic
-    store = tmp_path / "views.h5"
+    store = tmp_path_factory.mktemp("store") / "views.h5"
     build_store(open_source(str(root)), store, config=FeatureConfig(augment="gain:-6;pitch:1"), n_jobs=1,
                 progress=False)
+    return root, store
+
+
+def test_bench_recipe_trains_on_the_views_of_a_store_that_has_them(with_views, synthetic, tmp_path, capsys):
+    root, store = with_views
+    views_row = str(len(bench_recipe.ROWS) - 1)
+    assert bench_recipe.main(["--store", str(store), "--quick", "--rows", views_row, "--label", "synthetic",
+                              "--results-dir", str(tmp_path)]) == 0
+    payload, _ = _results(tmp_path, "bench_recipe", "synthetic", pngs=0)
+    assert [r["model"] for r in payload["table"]] == [bench_recipe.VIEWS]
+    with pytest.raises(SystemExit, match="has no augmented views; build it with --augment"):
+        bench_recipe.main(["--store", str(synthetic[1]), "--quick", "--rows", views_row,
+                           "--results-dir", str(tmp_path)])
+
+
+def test_bench_epoch_times_the_recipe_with_views(with_views, tmp_path):
+    root, store = with_views
     assert bench_epoch.main(["--store", str(store), "--source", str(root), "--quick", "--label", "synthetic",
                              "--results-dir", str(tmp_path / "results")]) == 0
     payload, md = _results(tmp_path / "results", "bench_epoch", "synthetic")

@@ -171,6 +171,35 @@ def write_table(records, rows, splits, seeds, label, args):
     return table, folder
 
 
+def network_costs(label, args):
+    """Parameters and forward FLOPs of the recipe's and the notebook's networks, per window and per clip."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from estimators import NOTEBOOK_PARAMS, MelCNN, MelCNNClassifier
+
+    notebook = {k.removeprefix("module__"): v for k, v in NOTEBOOK_PARAMS.items() if k.startswith("module__")}
+    n_mels, n_frames, window = 64, 321, MelCNNClassifier().crop_frames
+    rows = []
+    for name, net in (("recipe: MelCNN()", MelCNN()), ("notebook: make_notebook_cnn()'s MelCNN", MelCNN(**notebook))):
+        net.eval()
+        flops = {}
+        for frames in (window, n_frames):
+            with FlopCounterMode(display=False) as counter, torch.no_grad():
+                net(torch.zeros(1, n_mels, frames))
+            flops[frames] = counter.get_total_flops() / 1e6
+        rows.append({"network": name, "parameters": sum(p.numel() for p in net.parameters()),
+                     f"MFLOPs per {window}-frame window": flops[window],
+                     f"MFLOPs per {n_frames}-frame clip": flops[n_frames]})
+    columns = list(rows[0])
+    note = (f"Dataset: **{label}**; forward pass of one {n_mels}-band log-mel, counted by "
+            "`torch.utils.flop_counter` (a multiply-add is 2 FLOPs); the training time of each is in the "
+            "bench_recipe table.")
+    table = f"{note}\n\n" + _common.markdown_table(rows, columns)
+    _common.write_results(f"{NAME}_networks", label, {"rows": rows}, table, results_dir=args.results_dir)
+    return table
+
+
 def main_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     _datasets.add_dataset_arguments(parser)
@@ -178,11 +207,16 @@ def main_parser():
                         help='train:test folds, e.g. "1:2,2:1" (default) or "1-8:10"')
     parser.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
     parser.add_argument("--rows", default=None, help="comma-separated row numbers to run (default: all)")
+    parser.add_argument("--networks", action="store_true",
+                        help="only write the parameters and FLOPs of the networks (no training)")
     return parser
 
 
 def main(argv=None) -> int:
     args = main_parser().parse_args(argv)
+    if args.networks:
+        print(network_costs(args.label or "synthetic", args))
+        return 0
     splits = parse_splits(args.splits or "1:2,2:1")
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = ROWS[:-1] if args.rows is None else [ROWS[int(i)] for i in args.rows.split(",")]

@@ -172,6 +172,18 @@ def test_bench_recipe_quick(synthetic, tmp_path):
     assert len(table_rows) == len(expected)
 
 
+def test_bench_recipe_network_costs(tmp_path):
+    assert bench_recipe.main(["--networks", "--results-dir", str(tmp_path)]) == 0
+    payload, md = _results(tmp_path, "bench_recipe_networks", "synthetic", pngs=0)
+    recipe, notebook = payload["rows"]
+    assert notebook["parameters"] == 24170  # the notebook's SmallAudioCNN
+    for row in payload["rows"]:
+        # the global pooling makes the cost linear in the frames, up to the pooled borders
+        ratio = row["MFLOPs per 321-frame clip"] / row["MFLOPs per 128-frame window"]
+        assert 2.3 < ratio < 2.6
+    assert recipe["MFLOPs per 128-frame window"] > notebook["MFLOPs per 128-frame window"]
+
+
 def test_bench_recipe_parses_splits():
     assert bench_recipe.parse_splits("1:2,2:1") == [((1,), (2,)), ((2,), (1,))]
     assert bench_recipe.parse_splits("1-8:10") == [(tuple(range(1, 9)), (10,))]

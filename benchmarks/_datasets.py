@@ -129,5 +129,12 @@ def open_dataset(args, *, need_audio: bool):
         yield Dataset(store=store, label=label, audio_root=audio_root, build_seconds=build_seconds)
 
 
+def check_folds(store, splits):
+    """Exit with one line unless the store holds every fold of the ``(train_folds, test_folds)`` splits."""
+    missing = {f for split in splits for part in split for f in part} - set(store.folds)
+    if missing:
+        raise SystemExit(f"error: the store has no fold {sorted(missing)}; it holds {list(store.folds)}")
+
+
 def real_data_present(path) -> bool:
     return path is not None and (Path(path) / "metadata" / "UrbanSound8K.csv").is_file()

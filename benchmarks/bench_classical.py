@@ -44,9 +44,7 @@ def main(argv=None) -> int:
     splits = parse_splits(args.splits)
     with contextlib.ExitStack() as stack:
         ds = stack.enter_context(_datasets.open_dataset(args, need_audio=False))
-        missing = {f for split in splits for part in split for f in part} - set(ds.store.folds)
-        if missing:
-            raise SystemExit(f"error: the store has no fold {sorted(missing)}; it holds {list(ds.store.folds)}")
+        _datasets.check_folds(ds.store, splits)
         records = []
         for row, feature, factory in ROWS:
             for train, test in splits:

@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 import _datasets  # noqa: E402
+from estimators import NOTEBOOK_MODULE_PARAMS  # noqa: E402
 
 NAME = "bench_recipe"
 VALID_GROUP = "valid"
@@ -42,10 +43,7 @@ ABLATIONS = {
     "recipe without mixup": {"mixup_alpha": 0.0},
     "recipe without label smoothing": {"label_smoothing": 0.0},
     "recipe without the lr schedule (constant lr 1e-3)": {"lr_schedule": None, "lr": 1e-3},
-    "recipe with the notebook's network": {
-        "module__channels": (16, 32, 64), "module__convs_per_block": 1, "module__pooling": "mean",
-        "module__dropout": 0.0,
-    },
+    "recipe with the notebook's network": {f"module__{name}": value for name, value in NOTEBOOK_MODULE_PARAMS.items()},
     # last: whole clips make every epoch about three times longer
     "recipe without random windows (whole clips)": {"crop_frames": None},
 }
@@ -176,12 +174,13 @@ def network_costs(label, args):
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from estimators import NOTEBOOK_PARAMS, MelCNN, MelCNNClassifier
+    from estimators import MelCNN, MelCNNClassifier
 
-    notebook = {k.removeprefix("module__"): v for k, v in NOTEBOOK_PARAMS.items() if k.startswith("module__")}
     n_mels, n_frames, window = 64, 321, MelCNNClassifier().crop_frames
     rows = []
-    for name, net in (("recipe: MelCNN()", MelCNN()), ("notebook: make_notebook_cnn()'s MelCNN", MelCNN(**notebook))):
+    networks = (("recipe: MelCNN()", MelCNN()),
+                ("notebook: make_notebook_cnn()'s MelCNN", MelCNN(**NOTEBOOK_MODULE_PARAMS)))
+    for name, net in networks:
         net.eval()
         flops = {}
         for frames in (window, n_frames):
@@ -229,9 +228,7 @@ def main(argv=None) -> int:
         if VIEWS in rows and not ds.store.view_names[1:]:
             raise SystemExit(f"error: {ds.store.path} has no augmented views; build it with --augment, e.g. "
                              "--augment salamon2017, or leave out row {len(ROWS) - 1}")
-        missing = {f for split in splits for part in split for f in part} - set(ds.store.folds)
-        if missing:
-            raise SystemExit(f"error: the store has no fold {sorted(missing)}; it holds {list(ds.store.folds)}")
+        _datasets.check_folds(ds.store, splits)
         for seed in seeds:
             for row in rows:
                 for split in splits:

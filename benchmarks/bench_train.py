@@ -23,14 +23,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
-from estimators import NOTEBOOK_PARAMS, MelCNN, make_notebook_cnn  # noqa: E402
+from estimators import NOTEBOOK_MODULE_PARAMS, MelCNN, make_notebook_cnn  # noqa: E402
 
 
 def plain_loop(X, y, *, batch_size, channels_last=False, seed=0):
     """One epoch of the loop a PyTorch user writes (data already in memory). Returns seconds."""
     torch.manual_seed(seed)
-    model = MelCNN(n_classes=int(y.max()) + 1, channels_last=False, **{
-        k.removeprefix("module__"): v for k, v in NOTEBOOK_PARAMS.items() if k.startswith("module__")})
+    model = MelCNN(n_classes=int(y.max()) + 1, channels_last=False, **NOTEBOOK_MODULE_PARAMS)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)

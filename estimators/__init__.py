@@ -17,7 +17,7 @@ from .cnn import MelCNNClassifier
 from .exceptions import EstimatorParameterError, EstimatorsError, InputDataError
 from .linear import make_mfcc_logreg
 from .modules import MelCNN
-from .presets import NOTEBOOK_PARAMS, make_notebook_cnn
+from .presets import NOTEBOOK_MODULE_PARAMS, NOTEBOOK_PARAMS, make_notebook_cnn
 
 __all__ = [
     "EstimatorParameterError",
@@ -25,6 +25,7 @@ __all__ = [
     "InputDataError",
     "MelCNN",
     "MelCNNClassifier",
+    "NOTEBOOK_MODULE_PARAMS",
     "NOTEBOOK_PARAMS",
     "RestoreBestParams",
     "make_mfcc_logreg",

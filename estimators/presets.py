@@ -2,16 +2,17 @@
 
 from .cnn import MelCNNClassifier
 
-__all__ = ["NOTEBOOK_PARAMS", "make_notebook_cnn"]
+__all__ = ["NOTEBOOK_MODULE_PARAMS", "NOTEBOOK_PARAMS", "make_notebook_cnn"]
+
+# The notebook's network as ``MelCNN`` arguments: three conv blocks (16/32/64),
+# one conv each, global average pooling.
+NOTEBOOK_MODULE_PARAMS = {"channels": (16, 32, 64), "convs_per_block": 1, "pooling": "mean", "dropout": 0.0}
 
 # The reference notebook's CNN and training: three conv blocks (16/32/64) with
 # global average pooling, whole 4 s clips, AdamW at a constant lr of 1e-3,
 # batches of 64, 10 epochs, plain cross-entropy.
 NOTEBOOK_PARAMS = {
-    "module__channels": (16, 32, 64),
-    "module__convs_per_block": 1,
-    "module__pooling": "mean",
-    "module__dropout": 0.0,
+    **{f"module__{name}": value for name, value in NOTEBOOK_MODULE_PARAMS.items()},
     "lr": 1e-3,
     "max_epochs": 10,
     "batch_size": 64,

@@ -7,6 +7,7 @@ of the start, this module and the package's ``__init__`` import nothing heavy
 """
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -68,6 +69,12 @@ def main_parser() -> argparse.ArgumentParser:
     build.add_argument("--batch-size", type=batch, default=16, help="clips per decoding task (default: 16)")
     build.add_argument("--seed", type=seed, default=None, help="seed of a synthetic source (default: 0)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="decode on the workers of a running Dask cluster (e.g. tcp://10.0.0.5:8786; they must reach the "
+             "audio files by the same paths), or 'local' to start a Dask LocalCluster of --jobs worker "
+             "processes here",
+    )
     add_feature_options(build)
 
     info = commands.add_parser("info", help="counts per fold and class, configuration")
@@ -93,6 +100,7 @@ def main_parser() -> argparse.ArgumentParser:
 def _build(args) -> int:
     from ._blas import reproducible_blas
     from ._malloc import keep_freed_memory
+    from ._validation import effective_n_jobs
     from .build import build_store
     from .cli_options import config_from_options
     from .sources import open_source
@@ -102,10 +110,17 @@ def _build(args) -> int:
     reproducible_blas()
     keep_freed_memory()
     remove_abandoned_data()  # of killed builds from synthetic sources
-    with open_source(args.source, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet) as source:
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(open_source(args.source, seed=args.seed, n_jobs=args.jobs,
+                                                 progress=not args.quiet))
+        client = None
+        if args.scheduler:
+            from .cluster import dask_client
+
+            client = stack.enter_context(dask_client(args.scheduler, n_workers=effective_n_jobs(args.jobs)))
         summary = build_store(
             source, args.out, config=config, n_jobs=args.jobs, batch_size=args.batch_size, overwrite=args.overwrite,
-            strict=args.strict, resume=args.resume, progress=not args.quiet,
+            strict=args.strict, resume=args.resume, progress=not args.quiet, client=client,
         )
     print(summary.format())
     return 0

@@ -33,6 +33,13 @@ def check_n_jobs(n_jobs, name: str = "n_jobs") -> int:
     return int(n_jobs)
 
 
+def effective_n_jobs(n_jobs: int) -> int:
+    """A checked ``n_jobs`` as a count: -1 is one per core, -2 all cores but one, and so on."""
+    from joblib import cpu_count
+
+    return n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)
+
+
 def check_seed(seed, name: str = "seed") -> int:
     if not is_int(seed) or seed < 0:
         raise InvalidParameterError(f"{name} must be a non-negative int, got {seed!r}. Pass e.g. 0.")

@@ -1,7 +1,8 @@
 """Building a feature store: decode every clip once, in parallel, and write it where nothing can be lost.
 
-Worker threads (joblib) decode and featurise batches of clips
-(:mod:`featstore.decode`); the main thread writes them. (Each source checks its
+Worker threads decode and featurise batches of clips (:mod:`featstore.decode`),
+or the workers of a Dask cluster do (:mod:`featstore.cluster`); the main thread
+writes them. (Each source checks its
 metadata when it is opened, before any decoding.) What makes a build safe to
 interrupt, kill, run twice at once or run out of disk lives in its own modules:
 
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import interrupt
-from ._validation import check_bool, check_n_jobs, check_positive_int
+from ._validation import check_bool, check_n_jobs, check_positive_int, effective_n_jobs
 from .checkpoint import Journal, Progress, journal_header, table_digest, take_over
 from .config import FeatureConfig
 from .decode import in_threads, one_thread_per_worker, process_batch
@@ -150,6 +151,7 @@ def build_store(
     strict: bool = False,
     resume: bool = False,
     progress: bool = True,
+    client=None,
 ) -> BuildSummary:
     """Decode every clip of a source once and write the feature store.
 
@@ -182,6 +184,11 @@ def build_store(
         an uninterrupted build's.
     progress : bool, default=True
         Show a progress bar.
+    client : distributed.Client, optional
+        Decode on this Dask cluster's workers instead of local threads (``n_jobs``
+        is then unused); the store is the same. The workers must reach the
+        source's audio files by the same absolute paths (sources holding the
+        audio bytes ship them). See :mod:`featstore.cluster`.
 
     Returns
     -------
@@ -266,7 +273,8 @@ def build_store(
                 journal = Journal(work.path, header, keep_bytes=keep_bytes)
             except OSError as exc:
                 raise write_error(out, exc, needed) from exc
-            _decode_and_write(source, config, n_jobs, batch_size, strict, progress, rejected, writer, journal, done)
+            _decode_and_write(source, config, n_jobs, client, batch_size, strict, progress, rejected, writer, journal,
+                              done)
             if not done.n_stored:
                 raise BuildError(_nothing_stored(n_source, rejected + done.rejected))
             writer.finish(done.clips(), rejected + done.rejected, n_source)
@@ -305,17 +313,30 @@ def _stop(writer, journal, keep: bool):
             writer.abandon()
 
 
-def _decode_and_write(source, config, n_jobs, batch_size, strict, progress, rejected, writer, journal, done):
+@contextlib.contextmanager
+def _decoded(config, batches, n_jobs, client):
+    """The decoded batches, in order: from a Dask cluster's workers, or from local threads."""
+    if client is not None:
+        from .cluster import on_cluster
+
+        with on_cluster(client, config, batches) as results:
+            yield results
+        return
+    # Threads, not processes: decoding (libsndfile), resampling and the features
+    # (torch) release the GIL, so threads use every core without copying each
+    # clip's features between processes.
+    with one_thread_per_worker(), in_threads(functools.partial(process_batch, config=config), batches,
+                                             effective_n_jobs(n_jobs)) as results:
+        yield results
+
+
+def _decode_and_write(source, config, n_jobs, client, batch_size, strict, progress, rejected, writer, journal, done):
     """Decode the batches not done yet, write them, and record each one in the journal."""
     from tqdm.auto import tqdm
 
     batches = islice(_batches(source, batch_size), done.batches, None)
     n_done = len(rejected) + done.n_stored + len(done.rejected)
-    # Threads, not processes: decoding (libsndfile), resampling and the features
-    # (torch) release the GIL, so threads use every core without copying each
-    # clip's features between processes.
-    with one_thread_per_worker(), in_threads(functools.partial(process_batch, config=config), batches,
-                                             _effective_jobs(n_jobs)) as results, \
+    with _decoded(config, batches, n_jobs, client) as results, \
             tqdm(total=len(source), initial=n_done, unit="clip", desc="build", disable=not progress) as bar:
         for features, rows, batch_rejected, digests in results:
             interrupt.check()
@@ -352,9 +373,3 @@ def _fail_if_strict(strict: bool, rejected: list):
             f"strict build: clip {r['slice_file_name']} (fold {r['fold']}) was rejected: {r['reason']}. "
             f"Fix or remove it, or build without strict to skip rejected clips."
         )
-
-
-def _effective_jobs(n_jobs: int) -> int:
-    from joblib import cpu_count
-
-    return n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)

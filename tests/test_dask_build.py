@@ -1,0 +1,163 @@
+"""Builds on a Dask cluster: a real ``LocalCluster`` on loopback, compared with a local build.
+
+The cluster has 2 worker processes of 1 thread each and lets a task meet one
+dying worker before giving up on it (``allowed-failures`` 1, instead of 3, to
+keep the crash tests short). Faults are injected by a worker plugin that makes
+``decode_clip`` end its worker process (``os._exit``) on a chosen clip: once
+(a worker killed mid-build) or every time (a clip that crashes any worker).
+"""
+
+import os
+import subprocess
+import sys
+
+import dask
+import pytest
+from distributed import Client, LocalCluster
+from distributed.diagnostics.plugin import WorkerPlugin
+
+import faults
+from featstore import FeatureConfig, FeatureStore, build_store, open_source
+from featstore.verify import verify_store
+
+pytestmark = pytest.mark.slow
+
+N_WORKERS = 2
+CONFIG = FeatureConfig(augment="gain:-6")  # the views travel back too
+BATCH = 3
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), LocalCluster(
+        n_workers=N_WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, local_directory=tmp_path_factory.mktemp("dask"),
+    ) as cluster, Client(cluster) as client:
+        client.wait_for_workers(N_WORKERS)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def local_build(tiny_dataset, tmp_path_factory):
+    """The reference: a local build of the same source, configuration and batch size."""
+    out = tmp_path_factory.mktemp("local") / "local.h5"
+    build_store(open_source(tiny_dataset), out, config=CONFIG, n_jobs=1, batch_size=BATCH, progress=False)
+    return out
+
+
+def _crash_plugin(clip_name, marker=None):
+    """A worker plugin: decoding ``clip_name`` ends the worker process, every time or (with a marker file) once.
+
+    Defined in a function so that it travels to the workers by value.
+    """
+
+    class CrashOnClip(WorkerPlugin):
+        name = "crash-on-clip"
+
+        def setup(self, worker):
+            import featstore.decode
+
+            self.module, self.original = featstore.decode, featstore.decode.decode_clip
+            original = self.original
+
+            def decode_clip(audio, config):
+                if os.path.basename(str(audio)) == clip_name:
+                    if marker is None:
+                        os._exit(1)
+                    try:
+                        with open(marker, "x"):  # the first worker to get here dies
+                            pass
+                    except FileExistsError:
+                        pass
+                    else:
+                        os._exit(1)
+                return original(audio, config)
+
+            featstore.decode.decode_clip = decode_clip
+
+        def teardown(self, worker):
+            self.module.decode_clip = self.original
+
+    return CrashOnClip()
+
+
+@pytest.fixture
+def crash(client):
+    """``crash(clip_name, marker=None)`` installs the plugin on every worker, present and restarted."""
+    names = []
+
+    def install(clip_name, marker=None):
+        plugin = _crash_plugin(clip_name, None if marker is None else str(marker))
+        client.register_plugin(plugin)
+        names.append(plugin.name)
+
+    yield install
+    for name in names:
+        client.unregister_worker_plugin(name)
+
+
+def _some_clip(dataset):
+    return sorted((dataset / "audio" / "fold2").iterdir())[1].name
+
+
+def test_a_build_on_a_cluster_equals_a_local_build(client, tiny_dataset, local_build, tmp_path):
+    out = tmp_path / "cluster.h5"
+    summary = build_store(open_source(tiny_dataset), out, config=CONFIG, batch_size=BATCH, progress=False,
+                          client=client)
+    assert summary.n_stored == len(FeatureStore(local_build))
+    assert faults.different_datasets(local_build, out) == []
+    assert verify_store(out) == []
+
+
+def test_a_worker_killed_mid_build_has_its_clips_done_again_elsewhere(client, crash, tiny_dataset, local_build,
+                                                                      tmp_path):
+    marker = tmp_path / "crashed-once"
+    crash(_some_clip(tiny_dataset), marker)
+    out = tmp_path / "cluster.h5"
+    summary = build_store(open_source(tiny_dataset), out, config=CONFIG, batch_size=BATCH, progress=False,
+                          client=client)
+    assert marker.exists()  # a worker did die
+    assert summary.rejected == []
+    assert faults.different_datasets(local_build, out) == []
+
+
+def test_a_clip_that_crashes_every_worker_is_rejected_and_the_build_goes_on(client, crash, tiny_dataset,
+                                                                            local_build, tmp_path):
+    clip = _some_clip(tiny_dataset)
+    crash(clip)
+    out = tmp_path / "cluster.h5"
+    summary = build_store(open_source(tiny_dataset), out, config=CONFIG, batch_size=BATCH, progress=False,
+                          client=client)
+    assert [r["slice_file_name"] for r in summary.rejected] == [clip]
+    assert "crashed its worker process" in summary.rejected[0]["reason"]
+    store, local = FeatureStore(out), FeatureStore(local_build)
+    assert len(store) == len(local) - 1
+    assert list(store.rejected()["slice_file_name"]) == [clip]
+    assert verify_store(out) == []
+    # the other clips of the taken-apart batch, and every other batch, are all there
+    assert sorted(store.metadata()["slice_file_name"]) == sorted(set(local.metadata()["slice_file_name"]) - {clip})
+
+
+def _cli(*argv, timeout=300, **env):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env}
+    return subprocess.run([sys.executable, "-m", "featstore", *map(str, argv)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_build_scheduler_local_on_the_command_line_equals_a_local_build(tiny_dataset, local_build, tmp_path):
+    out = tmp_path / "cli.h5"
+    done = _cli("build", tiny_dataset, "--out", out, "--scheduler", "local", "--jobs", N_WORKERS,
+                "--batch-size", BATCH, "--augment", CONFIG.augment, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert faults.different_datasets(local_build, out) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.h5"]  # no litter
+
+
+def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tiny_dataset, tmp_path):
+    out = tmp_path / "s.h5"
+    done = _cli("build", tiny_dataset, "--out", out, "--scheduler", "tcp://127.0.0.1:9", "--quiet",
+                DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="3s")
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: Cannot reach a Dask scheduler at 'tcp://127.0.0.1:9'")
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -15,7 +15,7 @@ a program that calls :func:`featstore.build_store` keeps its own allocator.
 import ctypes
 import sys
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["ENVIRONMENT", "keep_freed_memory"]
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -24,6 +24,9 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 * 2**20
 # ...and free memory at the top of the heap is returned once it exceeds this.
 TRIM_THRESHOLD = 256 * 2**20
+# The same settings for a process started with this environment (e.g. a Dask
+# worker: ``build --scheduler local`` starts its workers with them).
+ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD), "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD)}
 
 
 def keep_freed_memory() -> bool:

@@ -101,7 +101,7 @@ def run(source: str, label: str, *, augment, repeats: int, results_dir=None):
             f"features shipped from a worker to the writer: {bytes_per_clip / 1024:.0f} KiB per clip")
     columns = list(rows[0])
     table = f"{note}\n\n" + _common.markdown_table(rows, columns)
-    folder = _common.write_results(NAME, label, {"n_clips": n_clips, "augment": augment, "repeats": repeats,
+    folder = _common.write_results(NAME if not augment else f"{NAME}_views", label, {"n_clips": n_clips, "augment": augment, "repeats": repeats,
                                                  "shipped_bytes_per_clip": bytes_per_clip, "rows": rows,
                                                  "build_seconds": times, "wall_seconds": walls},
                                    table, results_dir=results_dir)

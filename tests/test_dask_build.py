@@ -31,7 +31,7 @@ BATCH = 3
 def client(tmp_path_factory):
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}), LocalCluster(
         n_workers=N_WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, local_directory=tmp_path_factory.mktemp("dask"),
+        dashboard_address=":0", local_directory=tmp_path_factory.mktemp("dask"),
     ) as cluster, Client(cluster) as client:
         client.wait_for_workers(N_WORKERS)
         yield client
@@ -151,6 +151,15 @@ def test_build_scheduler_local_on_the_command_line_equals_a_local_build(tiny_dat
     assert done.returncode == 0, done.stderr
     assert faults.different_datasets(local_build, out) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.h5"]  # no litter
+
+
+def test_local_workers_start_with_the_build_s_allocator_settings():
+    from featstore._malloc import ENVIRONMENT
+    from featstore.cluster import dask_client
+
+    with dask_client("local", n_workers=1) as client:
+        seen = client.run(lambda: {name: os.environ.get(name) for name in ENVIRONMENT})
+    assert list(seen.values()) == [ENVIRONMENT]
 
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tiny_dataset, tmp_path):

@@ -95,6 +95,8 @@ def run_measured(cmd: list, *, poll_seconds: float = 0.05) -> dict:
     return {
         "seconds": seconds,
         "peak_rss_largest_process_mb": max(peaks.values(), default=0) / 2**20,
+        "peak_rss_command_mb": peaks.get(proc.pid, 0) / 2**20,  # the command's own process
+        "peak_rss_largest_child_mb": max((v for pid, v in peaks.items() if pid != proc.pid), default=0) / 2**20,
         "processes_seen": len(peaks),
         "output": "".join(output),
     }

@@ -364,3 +364,43 @@ def test_a_store_names_the_synthetic_data_behind_it(synthetic):
             path = Path("audio") / f"fold{row.fold}" / row.slice_file_name
             assert (regenerated / path).read_bytes() == (root / path).read_bytes()
     assert not regenerated.exists()
+
+
+def test_bench_views_quick(tmp_path):
+    import bench_views
+
+    rows = [0, 3]  # no views; mild views (the quick store has them), original half the time
+    assert bench_views.main(["--quick", "--rows", ",".join(map(str, rows)), "--results-dir", str(tmp_path)]) == 0
+    payload, md = _results(tmp_path, "bench_views", "synthetic", pngs=0)
+    names = list(bench_views.ROWS)
+    assert [r["model"] for r in payload["table"]] == [names[i] for i in rows]
+    baseline = payload["table"][0]["mean"]
+    for row in payload["table"]:
+        assert row["vs no views (points)"] == pytest.approx(100 * (row["mean"] - baseline))
+    assert {r["split"] for r in payload["records"]} == {"folds 1-8 -> 10"}
+    assert "network: recipe's" in md
+
+
+def test_bench_views_skips_rows_whose_views_the_store_lacks(with_views, tmp_path, capsys):
+    import bench_views
+
+    _, store = with_views  # views gain:-6 and pitch:1 only
+    assert bench_views.main(["--store", str(store), "--quick", "--rows", "0,1", "--splits", "1-8:10",
+                             "--label", "synthetic", "--results-dir", str(tmp_path)]) == 0
+    assert "skipped 'salamon2017 (12 views), original half the time'" in capsys.readouterr().out
+    payload, _ = _results(tmp_path, "bench_views", "synthetic", pngs=0)
+    assert [r["model"] for r in payload["table"]] == ["no views"]
+
+
+def test_bench_scale_quick(tmp_path):
+    import bench_scale
+
+    assert bench_scale.main(["--quick", "--results-dir", str(tmp_path)]) == 0
+    payload, md = _results(tmp_path, "bench_scale", "synthetic", pngs=0)
+    assert payload["n_clips"] == 120
+    rows = {r["build"]: r for r in payload["rows"]}
+    assert list(rows) == list(bench_scale.CONTENDERS)
+    for dask_row, local_row in bench_scale.PAIRS.items():
+        expected = 1000 * (rows[dask_row]["build s"] - rows[local_row]["build s"]) / 120
+        assert rows[dask_row]["Dask overhead, ms per clip"] == pytest.approx(expected)
+    assert payload["shipped_bytes_per_clip"] == 4 * (64000 + 64 * 321 + 40 + 160)

@@ -109,6 +109,19 @@ def test_a_build_on_a_cluster_equals_a_local_build(client, tiny_dataset, local_b
     assert verify_store(out) == []
 
 
+def test_a_parquet_source_ships_the_audio_bytes_and_builds_the_same_store(client, tiny_dataset, tmp_path):
+    from test_sources import _hf_dataset
+
+    parquet = tmp_path / "urbansound8k.parquet"
+    _hf_dataset(tiny_dataset).to_parquet(parquet)
+    source = open_source(str(parquet))
+    assert all(isinstance(ref.audio, bytes) for ref in source)  # what the tasks carry: no path to reach
+    local, cluster = tmp_path / "local.h5", tmp_path / "cluster.h5"
+    build_store(source, local, config=CONFIG, n_jobs=1, batch_size=BATCH, progress=False)
+    build_store(open_source(str(parquet)), cluster, config=CONFIG, batch_size=BATCH, progress=False, client=client)
+    assert faults.different_datasets(local, cluster) == []
+
+
 def test_a_worker_killed_mid_build_has_its_clips_done_again_elsewhere(client, crash, tiny_dataset, local_build,
                                                                       tmp_path):
     marker = tmp_path / "crashed-once"

@@ -5,9 +5,12 @@ dying worker before giving up on it (``allowed-failures`` 1, instead of 3, to
 keep the crash tests short). Faults are injected by a worker plugin that makes
 ``decode_clip`` end its worker process (``os._exit``) on a chosen clip: once
 (a worker killed mid-build) or every time (a clip that crashes any worker).
+Command-line builds with ``--scheduler local`` are interrupted (Ctrl-C to the
+process group) and killed (SIGKILL) while their workers decode.
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -183,3 +186,44 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tiny_dataset, t
     assert done.stderr.startswith("error: Cannot reach a Dask scheduler at 'tcp://127.0.0.1:9'")
     assert "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def _cluster_build(dataset, out):
+    """A command-line build on a 2-worker LocalCluster, long enough to be caught mid-way (views)."""
+    return faults.start(["build", dataset, "--out", out, "--scheduler", "local", "--jobs", N_WORKERS,
+                         "--batch-size", 2, "--augment", "mild", "--quiet"], new_session=True)
+
+
+@pytest.fixture(scope="module")
+def larger_dataset(tmp_path_factory):
+    from featstore import make_synthetic_dataset
+
+    return make_synthetic_dataset(tmp_path_factory.mktemp("larger") / "data", n_clips=200, seed=0, progress=False)
+
+
+def test_ctrl_c_stops_a_cluster_build_with_one_line_and_no_litter(larger_dataset, tmp_path):
+    """Ctrl-C reaches the build and its worker processes (one process group): one line, no traceback."""
+    out = tmp_path / "s.h5"
+    build = _cluster_build(larger_dataset, out)
+    assert faults.wait_until(lambda: faults.journal_batches(out) >= 1, process=build)
+    workers = faults.children(build.pid)
+    os.killpg(build.pid, signal.SIGINT)
+    _, stderr = build.communicate(timeout=120)
+    assert build.returncode == 130 and stderr.splitlines() == [f"interrupted: nothing was written to {out}"]
+    assert faults.wait_until(lambda: not any(faults.alive(p) for p in workers), timeout=30)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_cluster_build_takes_its_workers_along_and_the_next_build_cleans_up(larger_dataset, tmp_path):
+    out = tmp_path / "s.h5"
+    build = _cluster_build(larger_dataset, out)
+    assert faults.wait_until(lambda: faults.journal_batches(out) >= 1, process=build)
+    workers = faults.children(build.pid)
+    assert workers
+    build.kill()
+    build.communicate(timeout=60)
+    assert faults.wait_until(lambda: not any(faults.alive(p) for p in workers), timeout=60)
+    assert not out.exists()
+    again = faults.run(["build", larger_dataset, "--out", out, "--jobs", 1, "--quiet"])
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.h5"]

@@ -10,6 +10,7 @@ import importlib
 from .exceptions import (
     BuildError,
     ClipError,
+    ClusterError,
     DiskFullError,
     FeatstoreError,
     Interrupted,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "BuildSummary": "build",
     "build_store": "build",
+    "dask_client": "cluster",
     "FeatureConfig": "config",
     "FolderSource": "sources",
     "HuggingFaceSource": "sources",
@@ -43,6 +45,7 @@ _LAZY = {
 __all__ = sorted([
     "BuildError",
     "ClipError",
+    "ClusterError",
     "DiskFullError",
     "FeatstoreError",
     "Interrupted",

@@ -100,7 +100,6 @@ def main_parser() -> argparse.ArgumentParser:
 def _build(args) -> int:
     from ._blas import reproducible_blas
     from ._malloc import keep_freed_memory
-    from ._validation import effective_n_jobs
     from .build import build_store
     from .cli_options import config_from_options
     from .sources import open_source
@@ -117,7 +116,7 @@ def _build(args) -> int:
         if args.scheduler:
             from .cluster import dask_client
 
-            client = stack.enter_context(dask_client(args.scheduler, n_workers=effective_n_jobs(args.jobs)))
+            client = stack.enter_context(dask_client(args.scheduler, n_workers=args.jobs))
         summary = build_store(
             source, args.out, config=config, n_jobs=args.jobs, batch_size=args.batch_size, overwrite=args.overwrite,
             strict=args.strict, resume=args.resume, progress=not args.quiet, client=client,

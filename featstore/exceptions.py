@@ -45,6 +45,10 @@ class BuildError(FeatstoreError, RuntimeError):
     """A build failed, e.g. clips were rejected under ``strict=True``."""
 
 
+class ClusterError(FeatstoreError, RuntimeError):
+    """The Dask cluster of ``build --scheduler`` cannot be reached, has no workers, or its workers lack featstore."""
+
+
 class ClipError(FeatstoreError, ValueError):
     """One clip cannot be used (unreadable, empty, non-finite...); builds skip it."""
 

@@ -150,6 +150,13 @@ def summarise(records, rows, splits):
     return table_rows, ["model", *split_names, "mean", "± over seeds", "train s per fit"]
 
 
+def add_record(records, row, split, seed, accuracy, seconds):
+    """Append one fit's result to ``records`` (the input of :func:`summarise`) and log it."""
+    records.append({"row": row, "split": split_name(split), "seed": seed,
+                    "accuracy": accuracy, "train_seconds": seconds})
+    _common.log(f"seed {seed} {split_name(split)} {row}: {accuracy:.3f} in {seconds:.0f} s")
+
+
 def split_name(split):
     train, test = split
     fmt = lambda folds: str(folds[0]) if len(folds) == 1 else f"{folds[0]}-{folds[-1]}"  # noqa: E731
@@ -234,10 +241,7 @@ def main(argv=None) -> int:
                 for split in splits:
                     _, y_test, _, _ = ds.store.load("mfcc_stats", folds=list(split[1]))
                     y_pred, seconds = run_row(row, ds, split, seed, quick=args.quick)
-                    accuracy = float(np.mean(y_pred == y_test))
-                    records.append({"row": row, "split": split_name(split), "seed": seed,
-                                    "accuracy": accuracy, "train_seconds": seconds})
-                    _common.log(f"seed {seed} {split_name(split)} {row}: {accuracy:.3f} in {seconds:.0f} s")
+                    add_record(records, row, split, seed, float(np.mean(y_pred == y_test)), seconds)
                     # rewritten after every fit: an interrupted run keeps what it measured
                     table, folder = write_table(records, rows, splits, seeds, ds.label, args)
     print(table)

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 import _datasets  # noqa: E402
-from bench_recipe import parse_splits, split_name, summarise  # noqa: E402
+from bench_recipe import add_record, parse_splits, split_name, summarise  # noqa: E402
 
 NAME = "bench_views"
 ALL_VIEWS = "salamon2017;gain:-6,6;noise:white20,pink10"
@@ -128,10 +128,8 @@ def main(argv=None) -> int:
                     started = time.perf_counter()
                     estimator.fit(X, y)
                     seconds = time.perf_counter() - started
-                    accuracy = float(np.mean(estimator.predict(X_test) == y_test))
-                    records.append({"row": name, "split": split_name(split), "seed": seed,
-                                    "accuracy": accuracy, "train_seconds": seconds})
-                    _common.log(f"{split_name(split)} seed {seed} {name}: {accuracy:.3f} in {seconds:.0f} s")
+                    add_record(records, name, split, seed, float(np.mean(estimator.predict(X_test) == y_test)),
+                               seconds)
                     # rewritten after every fit: an interrupted run keeps what it measured
                     table, folder = write_table(records, runnable, splits, seeds, ds.label, args)
     print(table)

@@ -62,7 +62,13 @@ def random_window_starts(n_content, window, *, n_frames, generator=None):
 
 
 def window_starts(n_content, window, *, n_frames, hop=None):
-    """First frames of the overlapping windows that cover a clip's content.
+    """First frames of evenly spaced windows that cover a clip's content.
+
+    The first window starts at frame 0 and the last ends with the content;
+    between them the starts are spread evenly (rounded to whole frames), as
+    many windows as a spacing of about ``hop`` needs, so that every frame of
+    the content is covered about equally often and no window nearly repeats
+    another.
 
     Parameters
     ----------
@@ -73,20 +79,24 @@ def window_starts(n_content, window, *, n_frames, hop=None):
     n_frames : int
         Frames of the clip.
     hop : int or None, default=None
-        Frames between starts; None means ``window // 2`` (half overlap).
+        The spacing aimed at; None means ``window // 2`` (half overlap). The
+        actual spacing is the one closest to ``hop`` that divides the span
+        between the first and the last start evenly, and never exceeds
+        ``window``, so no frame is left out.
 
     Returns
     -------
     list of int
-        ``[0, hop, 2 hop, ...]`` and a last window that ends with the content;
-        ``[0]`` when the content fits in one window.
+        Strictly increasing starts, ``[0]`` when the content fits in one
+        window.
     """
     hop = max(1, window // 2 if hop is None else hop)
     end = min(max(int(n_content), window), n_frames)
-    starts = list(range(0, end - window + 1, hop))
-    if starts[-1] != end - window:
-        starts.append(end - window)
-    return starts
+    span = end - window  # frames between the first start and the last
+    if span <= 0:
+        return [0]
+    n_gaps = max(1, round(span / hop), -(-span // window))  # never a gap wider than a window
+    return [int(s) for s in np.rint(np.linspace(0, span, n_gaps + 1))]
 
 
 def windowed_proba(predict_proba, X, window, *, chunk_clips=256):

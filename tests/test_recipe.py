@@ -73,6 +73,25 @@ def test_prediction_windows_cover_the_content_and_stay_in_the_clip(n_content, wi
     assert starts == sorted(set(starts))
 
 
+@pytest.mark.parametrize("n_content", [129, 160, 200, 257, 300, 321])
+@pytest.mark.parametrize("window", [64, 128])
+def test_prediction_windows_are_evenly_spaced(n_content, window):
+    starts = window_starts(n_content, window, n_frames=321)
+    gaps = np.diff(starts)
+    assert starts[0] == 0 and starts[-1] == min(n_content, 321) - window
+    assert gaps.max() - gaps.min() <= 1  # even, up to rounding to whole frames
+    # as many windows as half-overlapping ones need, not one more: no window nearly repeats another
+    assert len(starts) == max(2, round(starts[-1] / (window // 2)) + 1)
+    coverage = np.zeros(321, int)
+    for s in starts:
+        coverage[s : s + window] += 1
+    assert coverage[: starts[-1] + window].min() >= 1  # every frame of the content is scored
+
+
+def test_a_full_clip_is_scored_on_four_windows_not_five():
+    assert window_starts(321, 128, n_frames=321) == [0, 64, 129, 193]
+
+
 def test_windowed_proba_is_the_mean_over_each_clips_windows(rng):
     X = padded_clips(rng, [64, 30, 10, 64, 50])
     seen = []

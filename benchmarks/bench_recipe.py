@@ -48,6 +48,21 @@ ABLATIONS = {
     "recipe without random windows (whole clips)": {"crop_frames": None},
 }
 RECIPE = "recipe: MelCNNClassifier()"
+
+# Candidates for the recipe's defaults (``--candidates``): each the recipe (mixup,
+# label smoothing, one-cycle AdamW) with another network, window or number of epochs.
+_NOTEBOOK_NET = {f"module__{name}": value for name, value in NOTEBOOK_MODULE_PARAMS.items()}
+CANDIDATES = {
+    "VGG 16-128 x2, windows 128, 60 epochs": {
+        "module__channels": (16, 32, 64, 128), "module__convs_per_block": 2, "module__pooling": "mean+max",
+        "crop_frames": 128, "max_epochs": 60},
+    "notebook network, windows 128, 60 epochs": {**_NOTEBOOK_NET, "crop_frames": 128, "max_epochs": 60},
+    "notebook network, windows 128, 30 epochs": {**_NOTEBOOK_NET, "crop_frames": 128, "max_epochs": 30},
+    "notebook network with mean+max pooling, windows 128, 30 epochs": {
+        **_NOTEBOOK_NET, "module__pooling": "mean+max", "crop_frames": 128, "max_epochs": 30},
+    "notebook network, whole clips, 10 epochs": {**_NOTEBOOK_NET, "crop_frames": None, "max_epochs": 10},
+}
+NOTEBOOK_LAST_EPOCH = "notebook model on the store, last epoch"
 BASELINES = (
     "notebook pipeline (on the fly), best epoch on validation",
     "notebook model on the store, best epoch on validation",
@@ -57,7 +72,7 @@ BASELINES = (
 # The recipe trained on the store's augmented views (a store built with --augment), one
 # view per clip per epoch, the original half the time; prediction on the original.
 VIEWS = "recipe on the store's augmented views (original_view_prob=0.5)"
-ROWS = (*BASELINES, RECIPE, *ABLATIONS, VIEWS)
+ROWS = (*BASELINES, RECIPE, *ABLATIONS, VIEWS, *CANDIDATES)
 
 
 def parse_splits(text):
@@ -96,6 +111,8 @@ def estimator_for(row, seed, *, quick):
         return make_mfcc_logreg()
     if row == VIEWS:
         return MelCNNClassifier(random_state=seed, original_view_prob=0.5, **small)
+    if row in CANDIDATES:
+        return MelCNNClassifier(random_state=seed, **{**CANDIDATES[row], **small})
     return MelCNNClassifier(random_state=seed, **ABLATIONS.get(row, {}), **small)
 
 
@@ -128,6 +145,14 @@ def run_row(row, ds, split, seed, *, quick):
     return estimator.predict(X_test), seconds
 
 
+def warm_up(store, split):
+    """One short fit before the clock starts, so that no row pays for torch's first-call set-up."""
+    from estimators import make_notebook_cnn
+
+    X, y, _, _ = store.load("logmel", folds=list(split[0]))
+    make_notebook_cnn(max_epochs=1, random_state=0).fit(X[:128], y[:128])
+
+
 def summarise(records, rows, splits):
     table_rows = []
     split_names = [split_name(s) for s in splits]
@@ -146,8 +171,16 @@ def summarise(records, rows, splits):
         out["mean"] = float(np.mean(means))
         out["± over seeds"] = float(np.std(means)) if len(means) > 1 else ""
         out["train s per fit"] = float(np.mean([r["train_seconds"] for r in mine]))
+        out["fit time / notebook's"] = _time_ratio(records, mine)
         table_rows.append(out)
-    return table_rows, ["model", *split_names, "mean", "± over seeds", "train s per fit"]
+    return table_rows, ["model", *split_names, "mean", "± over seeds", "train s per fit", "fit time / notebook's"]
+
+
+def _time_ratio(records, mine):
+    """Mean over (seed, split) of this row's fit time over the notebook model's in the same run; "" without it."""
+    notebook = {(r["seed"], r["split"]): r["train_seconds"] for r in records if r["row"] == NOTEBOOK_LAST_EPOCH}
+    ratios = [r["train_seconds"] / notebook[r["seed"], r["split"]] for r in mine if (r["seed"], r["split"]) in notebook]
+    return float(np.mean(ratios)) if ratios else ""
 
 
 def add_record(records, row, split, seed, accuracy, seconds):
@@ -170,7 +203,8 @@ def write_table(records, rows, splits, seeds, label, args):
     if args.quick:
         note += "; reduced run (--quick: 2 epochs)"
     table = f"{note}\n\n" + _common.markdown_table(table_rows, columns)
-    folder = _common.write_results(NAME, label, {"splits": [split_name(s) for s in splits], "seeds": seeds,
+    name = f"{NAME}_candidates" if args.candidates else NAME
+    folder = _common.write_results(name, label, {"splits": [split_name(s) for s in splits], "seeds": seeds,
                                                  "records": records, "table": table_rows},
                                    table, results_dir=args.results_dir)
     return table, folder
@@ -213,6 +247,8 @@ def main_parser():
                         help='train:test folds, e.g. "1:2,2:1" (default) or "1-8:10"')
     parser.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
     parser.add_argument("--rows", default=None, help="comma-separated row numbers to run (default: all)")
+    parser.add_argument("--candidates", action="store_true",
+                        help="run the candidates for the recipe's defaults, beside the notebook model (last epoch)")
     parser.add_argument("--networks", action="store_true",
                         help="only write the parameters and FLOPs of the networks (no training)")
     return parser
@@ -225,17 +261,23 @@ def main(argv=None) -> int:
         return 0
     splits = parse_splits(args.splits or "1:2,2:1")
     seeds = [int(s) for s in args.seeds.split(",")]
-    rows = ROWS[:-1] if args.rows is None else [ROWS[int(i)] for i in args.rows.split(",")]
+    if args.candidates:
+        rows = [NOTEBOOK_LAST_EPOCH, *CANDIDATES]
+    elif args.rows is None:
+        rows = [row for row in ROWS if row != VIEWS and row not in CANDIDATES]
+    else:
+        rows = [ROWS[int(i)] for i in args.rows.split(",")]
     need_audio = any(r.startswith("notebook pipeline") for r in rows)
     records = []
     with contextlib.ExitStack() as stack:
         ds = stack.enter_context(_datasets.open_dataset(args, need_audio=need_audio))
-        if args.rows is None and ds.store.view_names[1:]:
-            rows = ROWS  # the views row too
+        if args.rows is None and not args.candidates and ds.store.view_names[1:]:
+            rows = [*rows, VIEWS]
         if VIEWS in rows and not ds.store.view_names[1:]:
             raise SystemExit(f"error: {ds.store.path} has no augmented views; build it with --augment, e.g. "
-                             "--augment salamon2017, or leave out row {len(ROWS) - 1}")
+                             f"--augment salamon2017, or leave out row {ROWS.index(VIEWS)}")
         _datasets.check_folds(ds.store, splits)
+        warm_up(ds.store, splits[0])
         for seed in seeds:
             for row in rows:
                 for split in splits:

@@ -37,7 +37,7 @@ from .exceptions import BuildError, Interrupted, InvalidParameterError
 from .output import (
     check_free_space, existing_store, open_work_folder, publish, remove_dead_work_folders, write_error,
 )
-from .urbansound8k import CLASS_NAMES
+from .sources.base import FOLD
 from .writer import StoreWriter, store_size
 
 __all__ = ["build_store", "BuildSummary"]
@@ -55,14 +55,23 @@ class BuildSummary:
         Rows in the source metadata.
     n_stored : int
         Clips stored.
-    clips_per_fold : dict of int to int
+    clips_per_fold : dict
+        Clips stored per fold, in the dataset's fold order.
     rejected : list of dict
-        One dict per clip left out: ``slice_file_name``, ``fold``, ``classID``,
-        ``reason``.
+        One dict per clip left out: ``file``, ``fold``, ``class``, ``reason``.
     seconds : float
         Wall-clock time of the build.
     n_reused : int
         Clips (stored or rejected) taken over from an interrupted build (``resume=True``).
+    clip_seconds : float or None
+        The length every clip was cut or padded to, and ``clip_length_from``,
+        where it came from (``"the UrbanSound8K layout"``, ``"the feature configuration"``).
+    n_cropped, n_padded : int
+        Stored clips longer (cropped) or shorter (padded) than ``clip_seconds``.
+    unlisted : list of str
+        Audio files beside the dataset's that its metadata does not list (not built).
+    n_classes : int
+        Classes of the store.
     """
 
     path: Path
@@ -72,6 +81,12 @@ class BuildSummary:
     rejected: list
     seconds: float
     n_reused: int = 0
+    clip_seconds: float | None = None
+    clip_length_from: str = ""
+    n_cropped: int = 0
+    n_padded: int = 0
+    unlisted: list = dataclasses.field(default_factory=list)
+    n_classes: int = 0
 
     @property
     def clips_per_second(self) -> float:
@@ -84,15 +99,23 @@ class BuildSummary:
         lines = [
             f"Built {self.path}: {self.n_stored} of {self.n_source_clips} clips stored "
             f"in {self.seconds:.1f} s ({self.clips_per_second:.0f} clips/s).",
-            "Clips per fold: " + ", ".join(f"{k}: {v}" for k, v in sorted(self.clips_per_fold.items())),
+            "Clips per fold: " + ", ".join(f"{k}: {v}" for k, v in self.clips_per_fold.items())
+            + (f"; {self.n_classes} classes." if self.n_classes else ""),
         ]
+        if self.clip_seconds is not None:
+            lines.append(f"Clip length {self.clip_seconds:g} s ({self.clip_length_from}): {self.n_cropped} clips "
+                         f"cropped, {self.n_padded} padded" + (" (set --clip-seconds to change it)." if
+                                                               self.n_cropped > self.n_stored / 2 else "."))
         if self.n_reused:
             lines.insert(1, f"Resumed: {self.n_reused} clips were taken over from an interrupted build.")
+        if self.unlisted:
+            shown = ", ".join(self.unlisted[:3]) + (", ..." if len(self.unlisted) > 3 else "")
+            lines.append(f"Not built: {len(self.unlisted)} audio files that the metadata does not list ({shown}).")
         if self.rejected:
             lines.append(f"Skipped {len(self.rejected)} clips:")
             lines += [f"  {n} x {kind}" for kind, n in _reason_counts(self.rejected)]
             for r in self.rejected[:20]:
-                lines.append(f"    fold {r['fold']} {r['slice_file_name']}: {r['reason']}")
+                lines.append(f"    fold {r['fold']} {r['file']}: {r['reason']}")
             if len(self.rejected) > 20:
                 lines.append(f"    ... and {len(self.rejected) - 20} more (FeatureStore(path).rejected())")
         else:
@@ -109,8 +132,8 @@ def _fold_slices(rows):
     """``(fold, slice)`` for each run of consecutive rows of one fold."""
     start = 0
     for i in range(1, len(rows) + 1):
-        if i == len(rows) or int(rows[i]["fold"]) != int(rows[start]["fold"]):
-            yield int(rows[start]["fold"]), slice(start, i)
+        if i == len(rows) or rows[i][FOLD] != rows[start][FOLD]:
+            yield rows[start][FOLD], slice(start, i)
             start = i
 
 
@@ -227,7 +250,8 @@ def build_store(
     leaves it to its caller; a script can get the same with the environment variables
     ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456``.
     """
-    config = FeatureConfig() if config is None else config
+    if config is None:
+        config = FeatureConfig() if source.clip_seconds is None else FeatureConfig(clip_seconds=source.clip_seconds)
     if not isinstance(config, FeatureConfig):
         raise InvalidParameterError(f"config must be a FeatureConfig, got {config!r}.")
     n_jobs, batch_size = check_n_jobs(n_jobs), check_positive_int(batch_size, "batch_size")
@@ -244,16 +268,20 @@ def build_store(
     _fail_if_strict(strict, rejected)
     if len(rejected) == n_source:
         raise BuildError(_nothing_stored(n_source, rejected))
-    planned = Counter(int(row["fold"]) for row in source.rows.values())
+    counts = Counter(row[FOLD] for row in source.rows.values())
+    planned = {fold: counts[fold] for fold in source.folds if counts[fold]}
     needed = store_size(config, sum(planned.values()))
+    attributes = {
+        "class_names": tuple(source.class_names), "class_ids": source.class_ids, "layout": source.layout,
+        "columns": source.columns.as_dict(),
+        "metadata_columns": dict(source.schema), "source": source.description, "source_info": source.info,
+        "versions": _versions(), "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
     header = journal_header(
         config=config.to_json(), batch_size=batch_size, source=source.description, source_info=source.info,
-        table=table_digest(source.rows, rejected), planned=planned,
+        table=table_digest(source.rows, rejected), planned=list(planned.items()),
+        dataset={k: attributes[k] for k in ("class_names", "class_ids", "layout", "columns", "metadata_columns")},
     )
-    attributes = {
-        "class_names": CLASS_NAMES, "source": source.description, "source_info": source.info, "versions": _versions(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
     open_writer = functools.partial(StoreWriter, config=config, planned=planned, attributes=attributes, out=out,
                                     needed=needed)
     features = tuple(config.stored_features)
@@ -286,15 +314,36 @@ def build_store(
             _stop(writer, journal, work.keep)
             raise
         journal.close()
+    durations = np.array([row["orig_duration"] for rows in done.rows.values() for row in rows])
+    tolerance = 0.5 / config.sample_rate  # a length within half an output sample is the clip length
     return BuildSummary(
         path=out,
         n_source_clips=n_source,
         n_stored=done.n_stored,
-        clips_per_fold={fold: len(rows) for fold, rows in sorted(done.rows.items()) if rows},
+        clips_per_fold={fold: len(done.rows[fold]) for fold in planned if done.rows.get(fold)},
         rejected=rejected + done.rejected,
         seconds=time.perf_counter() - started,
         n_reused=n_reused,
+        clip_seconds=config.clip_seconds,
+        clip_length_from=_clip_length_from(source, config),
+        n_cropped=int((durations > config.clip_seconds + tolerance).sum()),
+        n_padded=int((durations < config.clip_seconds - tolerance).sum()),
+        unlisted=list(source.unlisted),
+        n_classes=len(source.class_names),
     )
+
+
+LAYOUT_NAMES = {"urbansound8k": "UrbanSound8K", "esc50": "ESC-50", "esc10": "ESC-10", "table": "table of clips",
+                "folders": "class folders"}
+
+
+def _clip_length_from(source, config) -> str:
+    """Where a build's clip length came from, in words."""
+    if source.clip_seconds is not None and config.clip_seconds == source.clip_seconds:
+        return f"{LAYOUT_NAMES.get(source.layout, source.layout)}'s clip length"
+    if config.clip_seconds == FeatureConfig().clip_seconds:
+        return "the default"
+    return "as configured"
 
 
 def _stop(writer, journal, keep: bool):
@@ -348,7 +397,7 @@ def _decode_and_write(source, config, n_jobs, client, batch_size, strict, progre
                 done.add(fold, rows[part], {k: v[part] for k, v in digests.items()})
             done.rejected.extend(batch_rejected)
             writer.flush()
-            clips = [(int(row["fold"]), row, {k: int(v[i]) for k, v in digests.items()}) for i, row in enumerate(rows)]
+            clips = [(row[FOLD], row, {k: int(v[i]) for k, v in digests.items()}) for i, row in enumerate(rows)]
             try:
                 journal.record(done.batches, clips, batch_rejected)
             except OSError as exc:
@@ -364,7 +413,7 @@ def _nothing_stored(n_source: int, rejected: list) -> str:
     kinds = ", ".join(f"{n} x {kind}" for kind, n in _reason_counts(rejected))
     return (
         f"No clip could be stored: {n_source} of {n_source} clips were rejected ({kinds}). The "
-        f"first: {first['slice_file_name']} (fold {first['fold']}): {first['reason']}. Nothing was written."
+        f"first: {first['file']} (fold {first['fold']}): {first['reason']}. Nothing was written."
     )
 
 
@@ -372,6 +421,6 @@ def _fail_if_strict(strict: bool, rejected: list):
     if strict and rejected:
         r = rejected[0]
         raise BuildError(
-            f"strict build: clip {r['slice_file_name']} (fold {r['fold']}) was rejected: {r['reason']}. "
+            f"strict build: clip {r['file']} (fold {r['fold']}) was rejected: {r['reason']}. "
             f"Fix or remove it, or build without strict to skip rejected clips."
         )

@@ -51,14 +51,14 @@ class Progress:
         self.digests = defaultdict(lambda: {name: [] for name in self.features})
         self.rejected = []
 
-    def count(self, fold: int) -> int:
+    def count(self, fold) -> int:
         return len(self.rows[fold]) if fold in self.rows else 0
 
     @property
     def n_stored(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
 
-    def add(self, fold: int, rows: list, digests: dict):
+    def add(self, fold, rows: list, digests: dict):
         self.rows[fold].extend(rows)
         for name in self.features:
             self.digests[fold][name].extend(int(d) for d in digests[name])
@@ -67,7 +67,7 @@ class Progress:
         """``{fold: (rows, {feature: digests})}``, as :meth:`StoreWriter.finish` takes them."""
         return {
             fold: (rows, {name: np.array(self.digests[fold][name], dtype=np.uint64) for name in self.features})
-            for fold, rows in sorted(self.rows.items()) if rows
+            for fold, rows in self.rows.items() if rows
         }
 
 
@@ -146,7 +146,7 @@ def _replay(folder, header: dict, features):
                 return None
         elif record.get("batch") == progress.batches:
             for fold, row, digests in record["clips"]:
-                progress.add(int(fold), [row], {name: [digests[name]] for name in features})
+                progress.add(fold, [row], {name: [digests[name]] for name in features})
             progress.rejected.extend(record["rejected"])
             progress.batches += 1
         else:

@@ -33,8 +33,7 @@ import uuid
 
 from ._validation import check_n_jobs, effective_n_jobs
 from .exceptions import ClusterError
-from .metadata import rejection
-from .sources import ClipRef
+from .sources.base import ClipRef, rejection
 
 __all__ = ["dask_client", "on_cluster"]
 

@@ -17,7 +17,7 @@ from .augment import augmented_log_mels
 from .config import FeatureConfig
 from .digest import digest_rows
 from .exceptions import ClipError
-from .metadata import rejection
+from .sources.base import FILE, FOLD, rejection
 
 __all__ = ["decode_clip", "in_threads", "one_thread_per_worker", "process_batch"]
 
@@ -77,8 +77,9 @@ def process_batch(refs, config: FeatureConfig):
         Each feature of ``config.stored_features`` of the clips kept, ``(n, ...)``;
         ``{}`` if none was.
     rows : list of dict
-        Their metadata rows, grouped by fold (in source order within a fold), so
-        that the writer stores each fold's part of the batch as a slice, without a copy.
+        Their metadata rows, grouped by fold (folds in the order they first
+        appear, the source's order within a fold), so that the writer stores
+        each fold's part of the batch as a slice, without a copy.
     rejected : list of dict
         The clips that could not be used, with the reason.
     digests : dict of str to ndarray
@@ -87,7 +88,10 @@ def process_batch(refs, config: FeatureConfig):
     import torch
 
     waveforms, rows, rejected = [], [], []
-    for ref in sorted(refs, key=lambda ref: int(ref.row["fold"])):
+    first_of = {}
+    for ref in refs:
+        first_of.setdefault(ref.row[FOLD], len(first_of))
+    for ref in sorted(refs, key=lambda ref: first_of[ref.row[FOLD]]):
         try:
             waveform, sample_rate, channels, n_frames = decode_clip(ref.audio, config)
         except ClipError as exc:
@@ -112,7 +116,7 @@ def process_batch(refs, config: FeatureConfig):
     features = {"waveform": batch.numpy(), "logmel": logmel.numpy(), "mfcc_stats": mfcc_stats.numpy(),
                 "mfcc_delta_stats": delta_stats.numpy()}
     if config.augment:
-        features["logmel_views"] = augmented_log_mels(batch, [row["slice_file_name"] for row in rows], extractor)
+        features["logmel_views"] = augmented_log_mels(batch, [row[FILE] for row in rows], extractor)
     # Finite input gives finite features; this guards against surprises all the same.
     finite = np.ones(len(rows), dtype=bool)
     for array in features.values():

@@ -1,8 +1,9 @@
 """The HDF5 feature store: its layout, and the reader users work with.
 
-Layout (format 2)::
+Layout (format 3)::
 
     /                          attrs: format_version, build_id, class_names (JSON),
+                               class_ids (JSON), layout, columns (JSON), metadata_columns (JSON),
                                feature_config (JSON), versions (JSON), source,
                                source_info (JSON), created, n_source_clips,
                                fold_sizes (JSON), digest_algorithm, digest
@@ -42,7 +43,8 @@ from .exceptions import StoreChangedError, StoreConfigError, StoreCorruptError, 
 
 __all__ = ["FeatureStore", "FEATURES", "FORMAT_VERSION", "VIEWS"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)
 FEATURES = ("waveform", "logmel", "mfcc_stats", "mfcc_delta_stats")
 VIEWS = "logmel_views"
 _VIEW_BLOCK = 64  # clips read at a time into the views array
@@ -50,29 +52,74 @@ LABEL = "label"
 METADATA = "metadata"
 DIGEST = "digest"
 REJECTED = "rejected"
-STORED_METADATA_COLUMNS = {
-    "slice_file_name": str,
-    "fsID": np.int64,
-    "start": np.float64,
-    "end": np.float64,
-    "salience": np.int64,
-    "fold": np.int64,
-    "classID": np.int64,
-    "class": str,
-    "orig_sample_rate": np.int64,
-    "orig_channels": np.int64,
-    "orig_duration": np.float64,
-}
-REJECTED_COLUMNS = ("slice_file_name", "fold", "classID", "reason")
-# Root attributes every format-2 store has, and those that hold JSON.
+KINDS = {"str": str, "int": np.int64, "float": np.float64}
+# What featstore adds to every clip's metadata.
+ORIGINAL_COLUMNS = {"orig_sample_rate": "int", "orig_channels": "int", "orig_duration": "float"}
+REJECTED_COLUMNS = ("file", "fold", "class", "reason")
+# Format 2 stores: UrbanSound8K's columns, folds from the group names.
+LEGACY_COLUMNS = {"path": "slice_file_name", "label": "class", "class_id": "classID", "fold": "fold", "group": "fsID"}
+LEGACY_METADATA = {"slice_file_name": "str", "fsID": "int", "start": "float", "end": "float", "salience": "int",
+                   "fold": "int", "classID": "int", "class": "str"}
+LEGACY_REJECTED_COLUMNS = ("slice_file_name", "fold", "classID", "reason")
+# Root attributes every store has, and those that hold JSON.
 ROOT_ATTRIBUTES = ("format_version", "build_id", "class_names", "feature_config", "versions", "source", "source_info",
-                   "created", "n_source_clips", "fold_sizes", "digest_algorithm")
-JSON_ATTRIBUTES = ("class_names", "feature_config", "versions", "source_info", "fold_sizes")
+                   "created", "n_source_clips", "fold_sizes", "digest_algorithm", "layout", "columns",
+                   "metadata_columns", "class_ids")
+JSON_ATTRIBUTES = ("class_names", "feature_config", "versions", "source_info", "fold_sizes", "columns",
+                   "metadata_columns", "class_ids")
 FIX = "`python -m featstore verify PATH` lists every problem; rebuild the store (build --overwrite)."
 
 
-def fold_group(fold: int) -> str:
-    return f"fold{fold}"
+def fold_group(fold) -> str:
+    """The group of a fold: ``fold3`` for fold 3, ``fold-train`` for the split "train"."""
+    return f"fold{fold}" if isinstance(fold, (int, np.integer)) else f"fold-{fold}"
+
+
+def _typed(kind):
+    return KINDS[kind]
+
+
+def store_layout(attrs: dict) -> dict:
+    """What a store's root attributes say of its layout, for either format.
+
+    Returns
+    -------
+    dict
+        ``sizes``: ``{fold: clips}`` in fold order; ``columns``: the parts'
+        columns; ``metadata``: ``{column: kind}`` of every stored metadata
+        column, featstore's own included; ``rejected``: the rejected table's
+        columns; ``layout``; ``class_ids``: a list, or None.
+
+    Raises
+    ------
+    KeyError, ValueError, TypeError
+        If an attribute is missing or malformed.
+    """
+    version = int(attrs["format_version"])
+    if version == 2:
+        sizes = {int(k): int(v) for k, v in json.loads(attrs["fold_sizes"]).items()}
+        return {"sizes": dict(sorted(sizes.items())), "columns": dict(LEGACY_COLUMNS),
+                "metadata": {**LEGACY_METADATA, **ORIGINAL_COLUMNS}, "rejected": LEGACY_REJECTED_COLUMNS,
+                "layout": "urbansound8k", "class_ids": list(range(len(json.loads(attrs["class_names"]))))}
+    pairs = json.loads(attrs["fold_sizes"])
+    sizes = {}
+    for fold, n in pairs:
+        if isinstance(fold, bool) or not isinstance(fold, (int, str)) or isinstance(n, bool) or not isinstance(n, int):
+            raise ValueError(f"fold_sizes holds {[fold, n]!r}, not a [fold, clips] pair")
+        sizes[fold] = n
+    metadata = {str(column): str(kind) for column, kind in json.loads(attrs["metadata_columns"])}
+    if any(kind not in KINDS for kind in metadata.values()):
+        raise ValueError(f"metadata_columns has kinds outside {list(KINDS)}")
+    columns = json.loads(attrs["columns"])
+    if set(columns) != set(LEGACY_COLUMNS):
+        raise ValueError(f"columns names {sorted(columns)}, expected {sorted(LEGACY_COLUMNS)}")
+    columns = {part: columns[part] for part in LEGACY_COLUMNS}  # path, label, class_id, fold, group
+    class_ids = json.loads(attrs["class_ids"])
+    if class_ids is not None and (not isinstance(class_ids, list) or not all(
+            i is None or (isinstance(i, int) and not isinstance(i, bool)) for i in class_ids)):
+        raise ValueError(f"class_ids is {class_ids!r}, not a list of ids")
+    return {"sizes": sizes, "columns": columns, "metadata": {**metadata, **ORIGINAL_COLUMNS},
+            "rejected": REJECTED_COLUMNS, "layout": str(attrs["layout"]), "class_ids": class_ids}
 
 
 def clip_bytes(config: FeatureConfig) -> int:
@@ -90,11 +137,11 @@ def read_column(dataset, kind):
     return dataset.asstr()[...] if kind is str else dataset[...]
 
 
-def _concat_metadata(frames: list) -> pd.DataFrame:
+def _concat_metadata(frames: list, kinds: dict) -> pd.DataFrame:
     """The metadata frames of some folds as one; typed and empty for no folds."""
     if frames:
         return pd.concat(frames, ignore_index=True)
-    return pd.DataFrame({c: pd.Series([], dtype=object if k is str else k) for c, k in STORED_METADATA_COLUMNS.items()})
+    return pd.DataFrame({c: pd.Series([], dtype=object if k == "str" else KINDS[k]) for c, k in kinds.items()})
 
 
 class FeatureStore:
@@ -119,7 +166,21 @@ class FeatureStore:
     ----------
     config : FeatureConfig
     class_names : tuple of str
-    folds : tuple of int
+        The classes; the labels ``y`` index them.
+    class_ids : tuple or None
+        The dataset's id of each class, where it has a class-id column (for
+        UrbanSound8K and ESC-50 the labels; for ESC-10 the ESC-50 ids 0, 1, 10, ...).
+    folds : tuple
+        The folds, ints (UrbanSound8K's 1..10) or split names (``"train"``,
+        ``"test"``), in the dataset's order.
+    layout : str
+        The dataset layout the build read: ``"urbansound8k"``, ``"esc50"``,
+        ``"esc10"``, ``"table"`` or ``"folders"``.
+    columns : dict of str to str or None
+        Which metadata column holds each clip's ``"path"``, class name
+        (``"label"``), ``"class_id"``, ``"fold"`` and recording (``"group"``); None
+        where the dataset has none. For UrbanSound8K: ``slice_file_name``,
+        ``class``, ``classID``, ``fold``, ``fsID``.
     source : str
         The description of the source, e.g. ``"synthetic (1000 clips, seed 0)"``.
     source_info : dict
@@ -150,7 +211,6 @@ class FeatureStore:
         try:
             with h5py.File(self.path, "r") as f:
                 attrs = dict(f.attrs)
-                self.folds = tuple(sorted(int(k[4:]) for k in f if k.startswith("fold")))
         except OSError as exc:
             raise StoreFormatError(f"{self.path} is not a readable HDF5 file ({exc}).") from exc
         except (RuntimeError, KeyError, ValueError) as exc:
@@ -188,7 +248,14 @@ class FeatureStore:
         self.source_info = json.loads(attrs["source_info"])
         self.created = str(attrs["created"])
         self.n_source_clips = int(attrs["n_source_clips"])
-        self._sizes = {int(k): int(v) for k, v in json.loads(attrs["fold_sizes"]).items()}
+        layout = store_layout(attrs)
+        self._sizes = layout["sizes"]
+        self.folds = tuple(self._sizes)
+        self.columns = layout["columns"]
+        self.class_ids = None if layout["class_ids"] is None else tuple(layout["class_ids"])
+        self.layout = layout["layout"]
+        self._metadata_kinds = layout["metadata"]
+        self._rejected_columns = layout["rejected"]
 
     def __repr__(self):
         return f"FeatureStore({str(self.path)!r})"
@@ -214,13 +281,15 @@ class FeatureStore:
         return f
 
     def _check_folds(self, folds):
+        """The folds asked for, as the store names them (``"3"`` finds fold 3)."""
         if folds is None:
             return self.folds
-        folds = [int(f) for f in np.atleast_1d(folds)]
-        absent = [f for f in folds if f not in self.folds]
+        known = {str(fold): fold for fold in self.folds}
+        asked = [f.item() if isinstance(f, np.generic) else f for f in np.atleast_1d(np.asarray(folds, dtype=object))]
+        absent = [f for f in asked if str(f) not in known]
         if absent:
             raise StoreFormatError(f"Folds {absent} are not in {self.path}; it holds folds {list(self.folds)}.")
-        return folds
+        return [known[str(f)] for f in asked]
 
     def fold_sizes(self) -> dict:
         """Number of clips in each fold, ``{fold: n}``."""
@@ -258,11 +327,13 @@ class FeatureStore:
             view 0 is the original log-mel (rounded to float16), the others are
             named by :attr:`view_names`.
         y : ndarray of int64, shape (n_clips,)
-            The classID of each clip; ``class_names[y]`` names it.
-        groups : ndarray of int64, shape (n_clips,)
-            The fold of each clip, for ``LeaveOneGroupOut`` and friends.
+            The class of each clip, an index into :attr:`class_names` (for
+            UrbanSound8K, the classID).
+        groups : ndarray of shape (n_clips,)
+            The fold of each clip, for ``LeaveOneGroupOut`` and friends: int64,
+            or str for named folds.
         metadata : DataFrame
-            One row per clip: the UrbanSound8K metadata columns plus the original
+            One row per clip: the dataset's metadata columns plus the original
             sample rate, channel count and duration.
 
         Raises
@@ -298,7 +369,7 @@ class FeatureStore:
                         f"{self.path} has no {feature}: it was built by an earlier version of featstore. Rebuild it."
                     )
                 labels.append(self._read(fold, group, LABEL, (), np.int64, check=check))
-                groups.append(np.full(len(labels[-1]), fold, dtype=np.int64))
+                groups.append(np.full(len(labels[-1]), fold, dtype=np.int64 if isinstance(fold, int) else object))
                 frames.append(self._read_metadata(fold, group, check))
             if views:
                 X = self._read_views(folds, fold_groups, check)
@@ -308,8 +379,14 @@ class FeatureStore:
             else:
                 X = np.empty((0, *self.config.feature_shapes[feature]), np.float32)
         y = np.concatenate(labels) if labels else np.empty(0, np.int64)
-        g = np.concatenate(groups) if groups else np.empty(0, np.int64)
-        return X, y, g, _concat_metadata(frames)
+        g = self._groups(groups)
+        return X, y, g, _concat_metadata(frames, self._metadata_kinds)
+
+    def _groups(self, groups: list) -> np.ndarray:
+        if not groups:
+            return np.empty(0, np.int64 if all(isinstance(f, int) for f in self.folds) else str)
+        g = np.concatenate(groups)
+        return g if g.dtype == np.int64 else g.astype(str)
 
     def _dataset(self, fold, group, name, row_shape, dtype, kind=None):
         """``group[name]``, once its shape and type are those the fold's size and the configuration give."""
@@ -379,30 +456,50 @@ class FeatureStore:
 
     def _read_metadata(self, fold, group, check) -> pd.DataFrame:
         meta = group[METADATA] if METADATA in group else {}
-        return pd.DataFrame(
-            {c: self._read(fold, meta, c, (), kind, check=check, kind=kind) for c, kind in STORED_METADATA_COLUMNS.items()}
-        )
+        return pd.DataFrame({c: self._read(fold, meta, c, (), KINDS[kind], check=check, kind=KINDS[kind])
+                             for c, kind in self._metadata_kinds.items()})
 
     def metadata(self, folds=None, *, check: bool = True) -> pd.DataFrame:
         """The metadata of the stored clips of some folds (default: all)."""
         folds = self._check_folds(folds)
         with self._open() as f:
             frames = [self._read_metadata(fold, f[fold_group(fold)], check) for fold in folds]
-        return _concat_metadata(frames)
+        return _concat_metadata(frames, self._metadata_kinds)
+
+    def labels(self, folds=None, *, check: bool = True) -> tuple:
+        """``(y, groups)`` of some folds (default: all), as :meth:`load` gives them, without the features."""
+        folds = self._check_folds(folds)
+        with self._open() as f:
+            labels = [self._read(fold, f[fold_group(fold)], LABEL, (), np.int64, check=check) for fold in folds]
+        groups = [np.full(len(y), fold, dtype=np.int64 if isinstance(fold, int) else object)
+                  for fold, y in zip(folds, labels)]
+        return (np.concatenate(labels) if labels else np.empty(0, np.int64)), self._groups(groups)
 
     def rejected(self) -> pd.DataFrame:
-        """The clips the build left out, with the reason for each."""
+        """The clips the build left out, with the reason for each.
+
+        Columns: the dataset's path, fold and class (id, else name) columns
+        (UrbanSound8K: ``slice_file_name, fold, classID``), then ``reason``.
+        """
+        names = self._rejected_columns
+        if names == REJECTED_COLUMNS:  # shown under the dataset's own column names
+            shown = (self.columns["path"], self.columns["fold"] or "fold",
+                     self.columns["class_id"] or self.columns["label"] or "class", "reason")
+        else:
+            shown = names
         with self._open() as f:
             group = f[REJECTED]
-            return pd.DataFrame({c: group[c].asstr()[...] for c in REJECTED_COLUMNS})
+            return pd.DataFrame({name: group[c].asstr()[...] for c, name in zip(names, shown)})
 
     def counts(self) -> pd.DataFrame:
-        """Clips per fold (rows) and class (columns); no rows for a store without clips."""
-        meta = self.metadata()
-        if meta.empty:
-            return pd.DataFrame(index=pd.Index([], name="fold", dtype=np.int64), dtype=np.int64)
-        table = pd.crosstab(meta["fold"], meta["class"])
-        return table.reindex(columns=[c for c in self.class_names if c in table.columns])
+        """Clips per fold (rows) and class (columns, every class of the store); no rows for a store without clips."""
+        y, groups = self.labels()
+        if not len(y):
+            return pd.DataFrame(index=pd.Index([], name="fold"), dtype=np.int64)
+        table = pd.crosstab(pd.Series(groups, name="fold"), pd.Series(np.asarray(self.class_names)[y], name="class"))
+        table = table.reindex(index=list(self.folds), columns=list(self.class_names), fill_value=0)
+        table.index.name, table.columns.name = "fold", "class"
+        return table
 
     def verify(self) -> list:
         """Check the whole store (see :func:`featstore.verify.verify_store`). Returns the problems found."""
@@ -417,10 +514,11 @@ def check_format_version(path, version):
         version = int(version)
     except (TypeError, ValueError):
         raise StoreFormatError(f"{path} has an unreadable format_version attribute {version!r}. {FIX}") from None
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         older = " Stores written before checksums were added are format 1." if version < FORMAT_VERSION else ""
         raise StoreFormatError(
-            f"{path} has store format {version}; this version of featstore reads format {FORMAT_VERSION}."
+            f"{path} has store format {version}; this version of featstore reads formats "
+            f"{', '.join(map(str, READABLE_VERSIONS))}."
             f"{older} Rebuild the store with this version (build --overwrite), or read it with the "
             f"featstore that wrote it."
         )

@@ -6,7 +6,7 @@ states before it has checked it against the rest:
 * the file opens as HDF5 (a truncated one does not: HDF5 compares its length with
   the length its superblock records) and has this package's format version;
 * the root attributes agree with their digest and can be read: the feature
-  configuration, the class names, the size of each fold;
+  configuration, the class names, the folds and their sizes, the metadata columns;
 * each fold has every dataset of the layout, with the type and shape the fold's
   size and the feature configuration give. A dataset is read only once its shape
   is right, and in blocks of at most 16 MB, so that a damaged size cannot make
@@ -14,8 +14,9 @@ states before it has checked it against the rest:
 * the features of every clip (its augmented views too) agree with their digests
   and are finite;
 * the labels, the metadata columns and the digest arrays agree with their
-  digests; the labels are class ids and equal the metadata's classID, the
-  metadata's class names match them, and its fold is the fold;
+  digests; the labels index the class names, the metadata's class name column
+  (UrbanSound8K: ``class``) names the label's class, and its fold column holds
+  the fold;
 * the rejected-clip table is whole and agrees with its digests, and the clips
   stored plus those rejected are the clips of the source.
 
@@ -35,8 +36,8 @@ from .config import FeatureConfig
 from .digest import digest_array, digest_attrs, digest_rows
 from .exceptions import StoreFormatError
 from .store import (
-    DIGEST, FEATURES, LABEL, METADATA, REJECTED, REJECTED_COLUMNS, STORED_METADATA_COLUMNS, VIEWS,
-    check_format_version, clip_bytes, column_digest, fold_group, read_column,
+    DIGEST, FEATURES, KINDS, LABEL, METADATA, REJECTED, VIEWS, check_format_version, clip_bytes, column_digest,
+    fold_group, read_column, store_layout,
 )
 
 __all__ = ["verify_store"]
@@ -106,22 +107,29 @@ class _Checker:
         attrs = self.root_attributes()
         if attrs is None:
             return
-        config, class_names, sizes, n_source = attrs
-        in_file = []
+        config, class_names, layout, n_source = attrs
+        sizes = None if layout is None else layout["sizes"]
+        groups = []
         with self.reading("the list of folds"):
-            in_file = sorted(int(k[4:]) for k in self.f if k.startswith("fold") and k[4:].isdigit())
+            groups = [k for k in self.f if k.startswith("fold")]
+        in_file = [fold for fold in sizes or {} if fold_group(fold) in groups]
+        unknown = sorted(set(groups) - {fold_group(fold) for fold in sizes or {}})
+        if sizes is not None and unknown:
+            self.problem(f"groups {unknown} are not folds of the fold_sizes attribute")
+        elif sizes is None:  # no sizes to trust: check the groups named like integer folds
+            in_file = sorted(int(k[4:]) for k in groups if k[4:].isdigit())
         total = 0
-        for fold in sorted(set(in_file) | set(sizes or {})):
+        for fold in list(sizes or {}) + [f for f in in_file if f not in (sizes or {})]:
             if fold not in in_file:
                 self.problem(f"fold {fold}: the group {fold_group(fold)} is missing")
                 continue
             n = self.fold_size(fold, sizes, config)
             if n is not None:
                 total += n
-                self.check_fold(fold, n, config, class_names)
+                self.check_fold(fold, n, config, class_names, layout)
         if not in_file and not sizes:
             self.problem("the store holds no clips")
-        self.check_rejected(total, n_source)
+        self.check_rejected(total, n_source, layout)
 
     def root_attributes(self):
         attrs = None
@@ -142,10 +150,12 @@ class _Checker:
                 self.problem("the root attributes disagree with their digest (one was changed or damaged)")
         parsed = {}
         for name, parse in (("feature_config", FeatureConfig.from_json), ("class_names", _class_names),
-                            ("fold_sizes", _fold_sizes), ("n_source_clips", int)):
+                            ("n_source_clips", int)):
             with self.reading(f"the {name} attribute"):
                 parsed[name] = parse(attrs[name])
-        return tuple(parsed.get(name) for name in ("feature_config", "class_names", "fold_sizes", "n_source_clips"))
+        with self.reading("the fold_sizes, columns and metadata_columns attributes"):
+            parsed["layout"] = _checked_layout(attrs)
+        return tuple(parsed.get(name) for name in ("feature_config", "class_names", "layout", "n_source_clips"))
 
     def fold_size(self, fold, sizes, config):
         """The fold's size from ``fold_sizes``, if plausible; else the length most of its datasets have."""
@@ -195,7 +205,7 @@ class _Checker:
                 return None
         return values
 
-    def check_fold(self, fold: int, n: int, config, class_names):
+    def check_fold(self, fold, n: int, config, class_names, layout):
         where = f"fold {fold}"
         group = None
         with self.reading(where):
@@ -212,26 +222,36 @@ class _Checker:
             self.check_feature(group, where, name, n, config)
         labels = self.dataset(group, LABEL, where, (n,), np.int64)
         labels = None if labels is None else self.digested(labels, where, LABEL)
+        if layout is None:
+            return
         columns = {}
-        for column, kind in STORED_METADATA_COLUMNS.items():
-            dataset = self.dataset(group, f"{METADATA}/{column}", where, (n,), str if kind is str else kind)
+        for column, kind in layout["metadata"].items():
+            kind = KINDS[kind]
+            dataset = self.dataset(group, f"{METADATA}/{column}", where, (n,), kind)
             if dataset is not None:
                 columns[column] = self.digested(dataset, where, f"{METADATA}/{column}", kind)
+        label_column, fold_column = layout["columns"]["label"], layout["columns"]["fold"]
         if labels is not None and class_names is not None:
             outside = np.flatnonzero((labels < 0) | (labels >= len(class_names)))
             if len(outside):
                 self.problem(f"{where}: {LABEL} of {_clips(outside)} outside the class ids 0..{len(class_names) - 1} "
                              f"(first: {labels[outside[0]]})")
-            elif columns.get("class") is not None:
-                wrong = np.flatnonzero(columns["class"] != np.array(class_names, dtype=object)[labels])
+            elif columns.get(label_column) is not None:
+                wrong = np.flatnonzero(columns[label_column] != np.array(class_names, dtype=object)[labels])
                 if len(wrong):
-                    self.problem(f"{where}: {METADATA}/class of {_clips(wrong)} does not name the class of its label")
-        if labels is not None and columns.get("classID") is not None:
-            wrong = np.flatnonzero(labels != columns["classID"])
+                    self.problem(f"{where}: {METADATA}/{label_column} of {_clips(wrong)} does not name the class "
+                                 f"of its label")
+        id_column, class_ids = layout["columns"]["class_id"], layout["class_ids"]
+        ids = columns.get(id_column)
+        if labels is not None and ids is not None and class_ids is not None and class_names is not None:
+            inside = (labels >= 0) & (labels < len(class_ids))
+            expected = np.array([-1 if i is None else i for i in class_ids] + [-1])[np.where(inside, labels, -1)]
+            wrong = np.flatnonzero(~inside | ((expected != -1) & (ids != expected)))
             if len(wrong):
-                self.problem(f"{where}: {LABEL} of {_clips(wrong)} differs from {METADATA}/classID")
-        if columns.get("fold") is not None and (columns["fold"] != fold).any():
-            self.problem(f"{where}: {METADATA}/fold of {_clips(np.flatnonzero(columns['fold'] != fold))} is not {fold}")
+                self.problem(f"{where}: {LABEL} of {_clips(wrong)} differs from {METADATA}/{id_column}")
+        folds = columns.get(fold_column)
+        if folds is not None and (folds != fold).any():
+            self.problem(f"{where}: {METADATA}/{fold_column} of {_clips(np.flatnonzero(folds != fold))} is not {fold}")
 
     def check_feature(self, group, where: str, name: str, n: int, config):
         digests = self.dataset(group, f"{DIGEST}/{name}", where, (n,), np.uint64)
@@ -264,7 +284,7 @@ class _Checker:
         if non_finite:
             self.problem(f"{where}: {name} of {_clips(non_finite)} has NaN or infinite values")
 
-    def check_rejected(self, total: int, n_source):
+    def check_rejected(self, total: int, n_source, layout):
         group = None
         with self.reading("the rejected-clip table"):
             if REJECTED not in self.f:
@@ -274,7 +294,7 @@ class _Checker:
         if group is None:
             return
         n_rejected = None
-        for column in REJECTED_COLUMNS:
+        for column in () if layout is None else layout["rejected"]:
             with self.reading(f"{REJECTED}/{column}"):
                 length = group[column].shape[0] if column in group else None
             if length is None or (n_source is not None and length > n_source):
@@ -296,8 +316,8 @@ def _class_names(text) -> tuple:
     return tuple(names)
 
 
-def _fold_sizes(text) -> dict:
-    sizes = {int(k): int(v) for k, v in json.loads(text).items()}
-    if any(v < 0 for v in sizes.values()):
-        raise ValueError(f"negative sizes: {text!r}")
-    return sizes
+def _checked_layout(attrs) -> dict:
+    layout = store_layout(attrs)
+    if any(n < 0 for n in layout["sizes"].values()):
+        raise ValueError(f"negative sizes: {attrs['fold_sizes']!r}")
+    return layout

@@ -36,9 +36,10 @@ import numpy as np
 from .digest import ALGORITHM, digest_array, digest_attrs
 from .exceptions import Interrupted, OutputError
 from .output import NO_ROOM, write_error
+from .sources.base import LABEL as ROW_LABEL
 from .store import (
-    DIGEST, FORMAT_VERSION, LABEL, METADATA, REJECTED, REJECTED_COLUMNS, STORED_METADATA_COLUMNS,
-    clip_bytes, column_digest, fold_group,
+    DIGEST, FORMAT_VERSION, KINDS, LABEL, METADATA, ORIGINAL_COLUMNS, REJECTED, REJECTED_COLUMNS, clip_bytes,
+    column_digest, fold_group,
 )
 
 __all__ = ["StoreWriter", "ReopenError", "exit_would_crash", "store_size"]
@@ -91,11 +92,12 @@ class StoreWriter:
     path : str or Path
         The file to create; it must not exist.
     config : FeatureConfig
-    planned : dict of int to int
-        The most clips each fold can get; a fold not in it gets none.
+    planned : dict
+        The most clips each fold can get, in fold order; a fold not in it gets none.
     attributes : dict
-        Root attributes: ``class_names``, ``source``, ``source_info``, ``versions``,
-        ``created`` (see :mod:`featstore.store`).
+        Root attributes: ``class_names``, ``class_ids``, ``layout``, ``columns`` (a dict),
+        ``metadata_columns`` (``{column: kind}``, the dataset's), ``source``,
+        ``source_info``, ``versions``, ``created`` (see :mod:`featstore.store`).
     out : str or Path, optional
         Where the store goes when complete (default: ``path``), and ``needed``, its
         size in bytes: for the message of a full disk.
@@ -106,7 +108,8 @@ class StoreWriter:
         self.path = Path(path)
         self.out = Path(out) if out is not None else self.path
         self.config = config
-        self.planned = {int(k): int(v) for k, v in planned.items() if v > 0}
+        self.planned = {k: int(v) for k, v in planned.items() if v > 0}
+        self.metadata_columns = {**attributes["metadata_columns"], **ORIGINAL_COLUMNS}
         self.needed = needed
         self.file = None
         with self._writing():
@@ -136,12 +139,17 @@ class StoreWriter:
         self.file.attrs["format_version"] = FORMAT_VERSION
         self.file.attrs["feature_config"] = self.config.to_json()
         self.file.attrs["class_names"] = json.dumps(list(attributes["class_names"]))
+        self.file.attrs["class_ids"] = json.dumps(None if attributes.get("class_ids") is None
+                                                  else list(attributes["class_ids"]))
+        self.file.attrs["layout"] = attributes["layout"]
+        self.file.attrs["columns"] = json.dumps(attributes["columns"], sort_keys=True)
+        self.file.attrs["metadata_columns"] = json.dumps([[c, k] for c, k in attributes["metadata_columns"].items()])
         self.file.attrs["versions"] = json.dumps(attributes["versions"], sort_keys=True)
         self.file.attrs["source"] = attributes["source"]
         self.file.attrs["source_info"] = json.dumps(attributes.get("source_info") or {}, sort_keys=True)
         self.file.attrs["created"] = attributes["created"]
         datasets = {}
-        for fold, n in sorted(self.planned.items()):
+        for fold, n in self.planned.items():
             group = self.file.create_group(fold_group(fold))
             datasets[fold] = {}
             for name, (shape, dtype) in self.config.stored_features.items():
@@ -190,14 +198,14 @@ class StoreWriter:
                 raise write_error(self.out, OSError(code, os.strerror(code)), self.needed) from exc
             raise
 
-    def write(self, fold: int, start: int, features: dict):
+    def write(self, fold, start: int, features: dict):
         """Write clips ``start, start + 1, ...`` of ``fold``: ``features`` maps each feature to ``(n, ...)``."""
         with self._writing():
             for name, dataset in self._datasets[fold].items():
                 array = features[name]
                 dataset[start : start + len(array)] = array
 
-    def read(self, fold: int, name: str, start: int, stop: int) -> np.ndarray:
+    def read(self, fold, name: str, start: int, stop: int) -> np.ndarray:
         """Clips ``start:stop`` of one feature of ``fold``, as written."""
         return self._datasets[fold][name][start:stop]
 
@@ -211,7 +219,7 @@ class StoreWriter:
 
         Parameters
         ----------
-        clips : dict of int to (list of dict, dict of str to ndarray)
+        clips : dict of fold to (list of dict, dict of str to ndarray)
             Per fold, the metadata rows of its clips (in the order written) and the
             digests of their features (``{feature: (n,) uint64}``).
         rejected : list of dict
@@ -250,14 +258,14 @@ class StoreWriter:
             for name in self.config.stored_features:
                 group[name].resize(n, axis=0)
                 _dataset(group, f"{DIGEST}/{name}", np.asarray(digests[name], dtype=np.uint64))
-            _dataset(group, LABEL, np.array([row["classID"] for row in rows], dtype=np.int64))
-            for column, kind in STORED_METADATA_COLUMNS.items():
-                _column(group, f"{METADATA}/{column}", [row[column] for row in rows], kind)
+            _dataset(group, LABEL, np.array([row[ROW_LABEL] for row in rows], dtype=np.int64))
+            for column, kind in self.metadata_columns.items():
+                _column(group, f"{METADATA}/{column}", [row[column] for row in rows], KINDS[kind])
         table = f.create_group(REJECTED)
         for column in REJECTED_COLUMNS:
             _column(table, column, [str(r.get(column, "")) for r in rejected], str)
         f.attrs["n_source_clips"] = n_source_clips
-        f.attrs["fold_sizes"] = json.dumps({str(k): v for k, v in sorted(sizes.items())})
+        f.attrs["fold_sizes"] = json.dumps([[fold, n] for fold, n in sizes.items()])
         f.attrs["digest_algorithm"] = ALGORITHM
         f.attrs["build_id"] = uuid.uuid4().hex
         f.attrs[DIGEST] = np.uint64(digest_attrs(dict(f.attrs)))

@@ -14,7 +14,8 @@ from conftest import good_clips, write_tree
 @pytest.mark.parametrize(
     "argv, expected",
     [
-        (["build", "--out", "s.h5"], {"source": "hf:danavery/urbansound8K", "jobs": -1, "overwrite": False, "strict": False}),
+        # no source: open_source reads the default hub dataset; no --jobs: one worker per core
+        (["build", "--out", "s.h5"], {"source": None, "jobs": None, "overwrite": False, "strict": False}),
         (["build", "data/UrbanSound8K", "--out", "s.h5", "--jobs", "2", "--overwrite", "--strict"],
          {"source": "data/UrbanSound8K", "jobs": 2, "overwrite": True, "strict": True}),
         (["build", "synthetic:50", "--out", "s.h5", "--seed", "3"], {"source": "synthetic:50", "seed": 3}),
@@ -32,9 +33,17 @@ from conftest import good_clips, write_tree
           "clip_seconds": 3.5, "n_mfcc": 13, "delta_n_mfcc": 30}),
         (["build", "d", "--out", "s.h5", "--augment", "salamon2017", "--augment-seed", "3"],
          {"augment": "salamon2017", "augment_seed": 3}),
+        (["build", "ESC-50-master", "--dataset", "esc10", "--out", "s.h5"], {"dataset": "esc10", "metadata": None}),
+        (["build", "--metadata", "clips.tsv", "--audio-dir", "wav", "--path-column", "path", "--label-column", "label",
+          "--class-id-column", "id", "--fold-column", "split", "--group-column", "rec", "--out", "s.h5"],
+         {"source": None, "metadata": "clips.tsv", "audio_dir": "wav", "path_column": "path", "label_column": "label",
+          "class_id_column": "id", "fold_column": "split", "group_column": "rec"}),
+        (["build", "speech", "--assign-folds", "5", "--group-pattern", "^(.+)_nohash_", "--classes", "yes, no",
+          "--out", "s.h5"], {"assign_folds": 5, "group_pattern": "^(.+)_nohash_", "classes": ["yes", "no"]}),
     ],
     ids=["build-default-source", "build-all-flags", "build-synthetic", "build-synthetic-default-seed", "synth-full", "synth-n", "synth-all-cores",
-         "synth-three-jobs", "info", "verify", "build-feature-defaults", "build-feature-flags", "build-augment"],
+         "synth-three-jobs", "info", "verify", "build-feature-defaults", "build-feature-flags", "build-augment",
+         "build-esc10", "build-table", "build-folders"],
 )
 def test_parser(argv, expected):
     args = vars(main_parser().parse_args(argv))
@@ -168,10 +177,12 @@ def test_verify_exit_code_on_problem(tiny_store, tmp_path, capsys):
 
 def test_info_and_verify_on_an_empty_store(tmp_path, capsys):
     from featstore import CLASS_NAMES, FeatureConfig
+    from featstore.sources.urbansound8k import COLUMNS, SCHEMA
     from featstore.writer import StoreWriter
 
     path = tmp_path / "empty.h5"
-    attributes = {"class_names": CLASS_NAMES, "source": "nothing", "versions": {}, "created": "now"}
+    attributes = {"class_names": CLASS_NAMES, "source": "nothing", "versions": {}, "created": "now",
+                  "layout": "urbansound8k", "columns": COLUMNS.as_dict(), "metadata_columns": SCHEMA}
     StoreWriter(path, FeatureConfig(), {}, attributes).finish({}, [], 0)
     assert main(["info", str(path)]) == 0
     out = capsys.readouterr().out

@@ -129,7 +129,7 @@ DAMAGE = [
     (_set_attribute("feature_config", '{"n_mels": 64, "sample_r'),
      ["the root attributes disagree with their digest (one was changed or damaged)",
       "the feature_config attribute cannot be read (JSONDecodeError: Unterminated string starting at: line 1 column 16 (char 15))"]),
-    (_set_attribute("fold_sizes", json.dumps({"1": 4, "2": 4, "3": 5})),
+    (_set_attribute("fold_sizes", json.dumps([[1, 4], [2, 4], [3, 5]])),
      ["the root attributes disagree with their digest (one was changed or damaged)",
       "fold 3: label has shape (4,), expected (5,)"]),
 ]
@@ -161,7 +161,7 @@ def test_a_truncated_file(copy):
 
 
 @pytest.mark.parametrize("version, message", [(1, "Stores written before checksums were added are format 1"),
-                                              (3, "this version of featstore reads format 2")])
+                                              (4, "this version of featstore reads formats 2, 3")])
 def test_a_store_of_another_format_version_is_a_clear_error(copy, version, message):
     with h5py.File(copy, "r+") as f:
         f.attrs["format_version"] = version

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from featstore import BuildError, FeatureStore, SourceError, build_store, open_source
-from featstore.metadata import check_metadata
+from featstore.sources.urbansound8k import check_metadata
 
 from conftest import good_clips, write_tree
 
@@ -28,7 +28,9 @@ def test_good_rows_are_typed():
     rows, rejected = check_metadata(_table({}, {"fold": " 10 ", "salience": "2"}))
     assert rejected == []
     assert rows[0] == {"slice_file_name": "1000-3-0-0.wav", "fsID": 100032, "start": 0.0, "end": 0.317551,
-                       "salience": 1, "fold": 5, "classID": 3, "class": "dog_bark"}
+                       "salience": 1, "fold": 5, "classID": 3, "class": "dog_bark",
+                       # featstore's own keys: the clip's name, fold, label and class cell
+                       "_file": "1000-3-0-0.wav", "_fold": 5, "_label": 3, "_class": "3"}
     assert rows[1]["fold"] == 10 and rows[1]["salience"] == 2
     assert all(type(rows[0][c]) is int for c in ("fsID", "salience", "fold", "classID"))
 

@@ -130,7 +130,7 @@ def test_folder_metadata_missing_columns(tiny_dataset, tmp_path):
     [
         (lambda p: p / "nowhere", "does not exist"),
         (lambda p: p, "Cannot tell what"),
-        (lambda p: (p / "notes.txt").write_text("x") and p / "notes.txt", "not a .parquet file"),
+        (lambda p: (p / "notes.txt").write_text("x") and p / "notes.txt", "not a .parquet, .csv or .tsv file"),
     ],
     ids=["missing-path", "empty-folder", "other-file"],
 )

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from featstore import CLASS_NAMES, FeatureConfig, FeatureStore, StoreConfigError, StoreFormatError
+from featstore.sources.urbansound8k import COLUMNS, SCHEMA
 from featstore.verify import verify_store
 from featstore.writer import StoreWriter
 
@@ -125,9 +126,10 @@ def test_verify_finds_wrong_shape_and_labels(store_copy):
 def empty_store(tmp_path):
     """A store without clips, as a finished writer leaves it when nothing was appended."""
     path = tmp_path / "empty.h5"
-    attributes = {"class_names": CLASS_NAMES, "source": "nothing", "versions": {}, "created": "2024-01-01T00:00:00+00:00"}
+    attributes = {"class_names": CLASS_NAMES, "source": "nothing", "versions": {}, "created": "2024-01-01T00:00:00+00:00",
+                  "layout": "urbansound8k", "columns": COLUMNS.as_dict(), "metadata_columns": SCHEMA}
     writer = StoreWriter(path, FeatureConfig(), {}, attributes)
-    writer.finish({}, [{"slice_file_name": "a.wav", "fold": 1, "classID": 0, "reason": "file not found"}], 1)
+    writer.finish({}, [{"file": "a.wav", "fold": "1", "class": "0", "reason": "file not found"}], 1)
     return path
 
 

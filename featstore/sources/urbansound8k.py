@@ -1,65 +1,32 @@
-"""Reading and checking clip metadata: a typed row per usable clip, a reason per unusable one.
+"""The UrbanSound8K layout: ``ROOT/metadata/UrbanSound8K.csv`` + ``ROOT/audio/foldN/``, read strictly.
 
 Every cell is parsed with the type its column must have, before any audio is
 decoded. A row with a blank, malformed or out-of-range cell, or whose
 ``slice_file_name`` repeats an earlier row's, is set aside with the reason, and
 the other rows are unaffected: a blank ``fold`` cell cannot turn the whole
-column into floats, as it does when pandas guesses the types.
+column into floats, as it does when pandas guesses the types. The facts about
+the dataset are in :mod:`featstore.urbansound8k`.
 """
 
-import math
-import numbers
-import re
+from pathlib import Path
 
 import pandas as pd
 
-from .exceptions import SourceError
-from .urbansound8k import CLASS_NAMES, FOLDS, METADATA_COLUMNS
+from ..exceptions import SourceError
+from ..urbansound8k import AUDIO_DIR, CLASS_NAMES, FOLDS, METADATA_COLUMNS, METADATA_CSV
+from .base import Columns, Source, clip_row, rejection
+from .cells import BadCell as _BadCell
+from .cells import is_blank as _is_blank
+from .cells import parse_float as _number
+from .cells import parse_int as _integer
+from .cells import parse_text as _text
+from .table import read_table, unlisted_audio
 
-__all__ = ["check_metadata", "missing_columns", "read_metadata_csv", "rejection"]
+__all__ = ["COLUMNS", "SCHEMA", "FolderSource", "check_metadata", "missing_columns", "read_metadata_csv"]
 
-_INTEGER = re.compile(r"[+-]?\d+")
-
-
-class _BadCell(ValueError):
-    """One cell's problem, e.g. "fold is blank"."""
-
-
-def _is_blank(value) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _integer(column, value) -> int:
-    if isinstance(value, bool):
-        raise _BadCell(f"{column} {value!r} is not an integer")
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        return int(value)  # a typed column holding whole numbers as floats
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value)
-    raise _BadCell(f"{column} {value!r} is not an integer")
-
-
-def _number(column, value) -> float:
-    if isinstance(value, bool):
-        raise _BadCell(f"{column} {value!r} is not a number")
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise _BadCell(f"{column} {value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise _BadCell(f"{column} {value!r} is not a finite number")
-    return number
-
-
-def _text(column, value) -> str:
-    return value.strip() if isinstance(value, str) else str(value)
-
+COLUMNS = Columns(path="slice_file_name", label="class", class_id="classID", fold="fold", group="fsID")
+SCHEMA = {"slice_file_name": "str", "fsID": "int", "start": "float", "end": "float", "salience": "int",
+          "fold": "int", "classID": "int", "class": "str"}
 
 _PARSERS = {
     "slice_file_name": _text,
@@ -118,16 +85,6 @@ def missing_columns(columns) -> list:
     return [c for c in METADATA_COLUMNS if c not in columns]
 
 
-def rejection(row: dict, reason: str) -> dict:
-    """The record of a clip left out of a build, as the store's ``/rejected`` table holds it."""
-    return {
-        "slice_file_name": str(row.get("slice_file_name")),
-        "fold": row.get("fold"),
-        "classID": row.get("classID"),
-        "reason": reason,
-    }
-
-
 def check_metadata(frame: pd.DataFrame) -> tuple[dict, list]:
     """Parse and check every row of a metadata table.
 
@@ -143,9 +100,10 @@ def check_metadata(frame: pd.DataFrame) -> tuple[dict, list]:
     rows : dict of int to dict
         The usable rows by position (0-based, in table order), each
         ``{column: value}`` with ``fsID``, ``salience``, ``fold`` and ``classID``
-        as int, ``start`` and ``end`` as float, the names as str.
+        as int, ``start`` and ``end`` as float, the names as str, and the keys
+        of :func:`~featstore.sources.base.clip_row` (the label is the classID).
     rejected : list of dict
-        One :func:`rejection` per unusable row; its reason starts with
+        One :func:`~featstore.sources.base.rejection` per unusable row; its reason starts with
         ``"invalid metadata: "`` and ends with the row's number (1-based, the
         header not counted).
     """
@@ -159,9 +117,11 @@ def check_metadata(frame: pd.DataFrame) -> tuple[dict, list]:
             first_row_of[name] = position
         if problems:
             reason = f"invalid metadata: {'; '.join(problems)} (row {position + 1})"
-            rejected.append(rejection(raw, reason))
+            rejected.append(rejection({}, reason, file=raw.get("slice_file_name"), fold=raw.get("fold"),
+                                      class_cell=raw.get("classID")))
         else:
-            rows[position] = row
+            rows[position] = clip_row(row, file=row["slice_file_name"], fold=row["fold"], label=row["classID"],
+                                      class_cell=row["classID"])
     return rows, rejected
 
 
@@ -173,21 +133,64 @@ def read_metadata_csv(path) -> pd.DataFrame:
     SourceError
         If the file is not UTF-8 text, is empty, is not CSV, or lacks a column.
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"{path} is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
-            f"{exc.start}). Save it as UTF-8; the original UrbanSound8K.csv is plain ASCII."
-        ) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise SourceError(
-            f"{path} is empty: an UrbanSound8K metadata file starts with the header line "
-            f"{','.join(METADATA_COLUMNS)}."
-        ) from exc
-    except pd.errors.ParserError as exc:
-        raise SourceError(f"{path} is not a readable CSV file ({exc}).") from exc
+    frame = read_table(path, header=",".join(METADATA_COLUMNS), sep=",", what="an UrbanSound8K metadata file")
     missing = missing_columns(frame.columns)
     if missing:
         raise SourceError(f"{path} lacks the columns {missing}; UrbanSound8K metadata has {list(METADATA_COLUMNS)}.")
     return frame
+
+
+class UrbanSound8KTable(Source):
+    """What the UrbanSound8K sources share: the facts of the dataset, and the checked rows of a table."""
+
+    layout = "urbansound8k"
+    columns = COLUMNS
+    schema = SCHEMA
+    class_names = CLASS_NAMES
+    class_ids = tuple(range(len(CLASS_NAMES)))
+    clip_seconds = 4.0
+
+    def _check(self, frame: pd.DataFrame):
+        self.metadata = frame
+        self.rows, self.rejected = check_metadata(frame)
+        self.folds = tuple(sorted({row["fold"] for row in self.rows.values()}))
+
+
+class FolderSource(UrbanSound8KTable):
+    """The original download: ``ROOT/metadata/UrbanSound8K.csv`` + ``ROOT/audio/foldN/``.
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset root (the folder that holds ``metadata/`` and ``audio/``).
+
+    Attributes
+    ----------
+    metadata : DataFrame
+        The CSV as read, every cell as text.
+    rows : dict of int to dict
+        The usable rows by position, typed (see :func:`check_metadata`).
+    rejected : list of dict
+        The rows set aside, each with its ``reason``.
+    unlisted : list of str
+        Audio files under ``audio/`` that the CSV does not list.
+    """
+
+    name = "folder"
+
+    def __init__(self, root):
+        self.root = Path(root)
+        csv = self.root / METADATA_CSV
+        if not csv.is_file():
+            raise SourceError(
+                f"Metadata not found: {csv} does not exist. Point the source at the "
+                f"UrbanSound8K root folder, the one that holds metadata/ and audio/."
+            )
+        self._check(read_metadata_csv(csv))
+        self.description = f"UrbanSound8K folder {self.root.name}"
+        listed = [f"fold{str(fold).strip()}/{str(name).strip()}"
+                  for fold, name in zip(self.metadata["fold"], self.metadata["slice_file_name"])]
+        self.unlisted = unlisted_audio(self.root / AUDIO_DIR, listed)
+
+    def audio_of(self, position, row):
+        return str(self.root / AUDIO_DIR / f"fold{row['fold']}" / row["slice_file_name"])

@@ -127,20 +127,53 @@ def _workers_deaf_to_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
-def _import_on_worker():
+def reproducible_worker(cbwr: str):
+    """Make this worker's MKL take the build's code path (``MKL_CBWR``), or raise :class:`ClusterError`.
+
+    MKL reads ``MKL_CBWR`` once, at its first call: a worker that has not loaded
+    torch yet gets the build's setting now; one that loaded torch under another
+    setting cannot be fixed, and its features could differ from a local build's
+    in the last bits (see :mod:`featstore._blas`).
+    """
+    import sys
+
+    found = os.environ.get("MKL_CBWR")
+    if found == cbwr:
+        return
+    if found is None and "torch" not in sys.modules:
+        os.environ["MKL_CBWR"] = cbwr
+        return
+    import socket
+
+    raise ClusterError(
+        f"A Dask worker on {socket.gethostname()} runs MKL with MKL_CBWR={found or 'unset'} and has loaded torch, "
+        f"so its features would differ from a local build's in the last bits; restart the workers with "
+        f"MKL_CBWR={cbwr} in their environment (`MKL_CBWR={cbwr} dask worker ...`)."
+    )
+
+
+def _import_on_worker(cbwr: str):
     # What a build imports before its clock starts: torch and torchaudio (with
     # featstore.features), soundfile; librosa, for views, is imported by the first batch.
+    reproducible_worker(cbwr)
     import threadpoolctl  # noqa: F401
 
     import featstore.decode  # noqa: F401
     import featstore.features  # noqa: F401
 
 
+def build_cbwr() -> str:
+    """The ``MKL_CBWR`` of this (the building) process, which the workers must share."""
+    from ._blas import MKL_CBWR
+
+    return os.environ.get("MKL_CBWR", MKL_CBWR)
+
+
 def _ready(client, scheduler):
-    """Import featstore on every worker now: a worker without it fails here with one line, not per
-    batch, and the build's time does not count the imports."""
+    """Import featstore on every worker now: a worker without it, or whose MKL cannot match the build's,
+    fails here with one line, not per batch, and the build's time does not count the imports."""
     try:
-        client.run(_import_on_worker)
+        client.run(_import_on_worker, build_cbwr())
     except ImportError as exc:
         raise ClusterError(
             f"The workers of {scheduler} cannot import featstore ({exc}); install it in their environment."
@@ -154,8 +187,13 @@ def _shippable(ref: ClipRef) -> ClipRef:
     return ref
 
 
-def process_on_worker(refs, config):
-    """:func:`~featstore.decode.process_batch` in a worker, with torch on one thread, as a local build."""
+def process_on_worker(refs, config, cbwr):
+    """:func:`~featstore.decode.process_batch` in a worker, with torch on one thread, as a local build.
+
+    The worker's MKL is checked first (:func:`reproducible_worker`): a worker that
+    joined after the build started was not checked by ``dask_client``.
+    """
+    reproducible_worker(cbwr)
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -181,13 +219,14 @@ def on_cluster(client, config, batches):
 
     window = max(2, 2 * sum(client.nthreads().values()))
     build = uuid.uuid4().hex[:12]
+    cbwr = build_cbwr()
     pending = collections.deque()
 
     def results():
         for number, batch in enumerate(batches):
             refs = [_shippable(ref) for ref in batch]
             key = f"featstore-batch-{build}-{number}"
-            pending.append((refs, key, client.submit(process_on_worker, refs, config, key=key, pure=False)))
+            pending.append((refs, key, client.submit(process_on_worker, refs, config, cbwr, key=key, pure=False)))
             if len(pending) >= window:
                 yield _result(*pending.popleft())
         while pending:
@@ -197,7 +236,7 @@ def on_cluster(client, config, batches):
         try:
             return future.result()
         except KilledWorker:
-            return _salvage(client, refs, config, key)
+            return _salvage(client, refs, config, cbwr, key)
         finally:
             future.release()
 
@@ -207,11 +246,11 @@ def on_cluster(client, config, batches):
         client.cancel([future for _, _, future in pending])
 
 
-def _salvage(client, refs, config, key):
+def _salvage(client, refs, config, cbwr, key):
     """A batch that kept killing workers: its clips one by one; those that kill a worker again are rejected."""
     from distributed import KilledWorker
 
-    futures = [client.submit(process_on_worker, [ref], config, key=f"{key}-clip-{i}", pure=False)
+    futures = [client.submit(process_on_worker, [ref], config, cbwr, key=f"{key}-clip-{i}", pure=False)
                for i, ref in enumerate(refs)]
     survivors, crashed = [], []
     for ref, future in zip(refs, futures):
@@ -224,7 +263,7 @@ def _salvage(client, refs, config, key):
         future.release()
     if not survivors:
         return {}, [], crashed, {}
-    future = client.submit(process_on_worker, survivors, config, key=f"{key}-survivors", pure=False)
+    future = client.submit(process_on_worker, survivors, config, cbwr, key=f"{key}-survivors", pure=False)
     features, rows, rejected, digests = future.result()
     future.release()
     return features, rows, rejected + crashed, digests

@@ -325,3 +325,10 @@ def test_an_interruption_while_the_command_line_is_read(argv, line, monkeypatch,
     assert main(argv) == 143
     assert capsys.readouterr().err.splitlines() == [line]
 
+
+
+def test_jobs_with_a_running_cluster_is_refused(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["build", "d", "--out", "s.h5", "--scheduler", "tcp://10.0.0.5:8786", "--jobs", "2"])
+    assert caught.value.code == 2
+    assert "a running cluster (tcp://10.0.0.5:8786) has its own workers: leave out --jobs" in capsys.readouterr().err

@@ -178,6 +178,51 @@ def test_local_workers_start_with_the_build_s_allocator_settings():
     assert list(seen.values()) == [ENVIRONMENT]
 
 
+@pytest.fixture
+def cluster_without_mkl_setting(monkeypatch, tmp_path):
+    """A 2-worker LocalCluster whose workers start without MKL_CBWR in their environment (as `dask worker`
+    started from a plain shell does)."""
+    monkeypatch.delenv("MKL_CBWR", raising=False)
+    with LocalCluster(n_workers=N_WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0", local_directory=tmp_path / "dask") as cluster, Client(cluster) as client:
+        client.wait_for_workers(N_WORKERS)
+        monkeypatch.setenv("MKL_CBWR", "AUTO,STRICT")  # the building process's own setting, as the tests have it
+        yield client
+
+
+def test_workers_started_without_the_mkl_setting_get_it_and_build_the_same_store(
+        cluster_without_mkl_setting, tiny_dataset, local_build, tmp_path):
+    client = cluster_without_mkl_setting
+    assert set(client.run(lambda: os.environ.get("MKL_CBWR")).values()) == {None}
+    out = tmp_path / "cluster.h5"
+    build_store(open_source(tiny_dataset), out, config=CONFIG, batch_size=BATCH, progress=False, client=client)
+    assert set(client.run(lambda: os.environ.get("MKL_CBWR")).values()) == {"AUTO,STRICT"}
+    assert faults.different_datasets(local_build, out) == []
+
+
+def _use_torch():
+    import torch
+
+    return float((torch.ones(8, 8) @ torch.ones(8, 8)).sum())
+
+
+def test_a_worker_whose_mkl_already_ran_without_the_setting_is_refused_in_one_line(
+        cluster_without_mkl_setting, tiny_dataset, tmp_path):
+    from featstore import ClusterError
+    from featstore.cluster import _ready
+
+    client = cluster_without_mkl_setting
+    client.run(_use_torch)  # MKL has now read its (missing) setting in every worker
+    with pytest.raises(ClusterError, match=r"MKL_CBWR=unset and has loaded torch.*restart the workers with "
+                                           r"MKL_CBWR=AUTO,STRICT") as caught:
+        build_store(open_source(tiny_dataset), tmp_path / "s.h5", config=CONFIG, batch_size=BATCH, progress=False,
+                    client=client)
+    assert "\n" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == [tmp_path / "dask"]  # no store, no work folder
+    with pytest.raises(ClusterError, match="MKL_CBWR=unset"):  # and before any decoding on the command line
+        _ready(client, "the cluster")
+
+
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tiny_dataset, tmp_path):
     out = tmp_path / "s.h5"
     done = _cli("build", tiny_dataset, "--out", out, "--scheduler", "tcp://127.0.0.1:9", "--quiet",

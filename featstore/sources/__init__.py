@@ -133,7 +133,8 @@ def open_source(spec=None, *, dataset=None, metadata=None, audio_dir=None, path_
     if metadata is not None:
         if dataset not in (None, "table"):
             raise SourceError(f"--metadata reads a table of clips; leave out --dataset {dataset}.")
-        return TableSource(metadata, audio_dir if audio_dir is not None else spec, **columns, **grouping)
+        column_options = {k: v for k, v in given.items() if v is not None}
+        return TableSource(metadata, audio_dir if audio_dir is not None else spec, **column_options, **grouping)
     if audio_dir is not None:
         raise SourceError("--audio-dir goes with --metadata (the table of clips whose paths it completes).")
     if spec is None:

@@ -1,4 +1,4 @@
-"""featstore: decode an UrbanSound8K-style dataset once into an HDF5 feature store.
+"""featstore: decode a labelled sound dataset (UrbanSound8K, ESC-50, a table of clips, class folders) once into an HDF5 feature store.
 
 The public names are imported when first used (PEP 562), so that importing the
 package, as ``python -m featstore`` does first, costs next to nothing: the
@@ -32,8 +32,11 @@ _LAZY = {
     "build_store": "build",
     "dask_client": "cluster",
     "FeatureConfig": "config",
+    "ClassFolderSource": "sources",
+    "ESC50Source": "sources",
     "FolderSource": "sources",
     "HuggingFaceSource": "sources",
+    "TableSource": "sources",
     "open_source": "sources",
     "FeatureStore": "store",
     "SyntheticSource": "synth",

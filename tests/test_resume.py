@@ -111,3 +111,18 @@ def test_a_journal_line_cut_short_is_dropped(tiny_dataset, reference, tmp_path):
     summary = build_store(open_source(tiny_dataset), out, n_jobs=1, batch_size=1, resume=True, progress=False)
     assert summary.n_reused == len(lines) - 2  # the header and the cut line do not count
     assert_same_store(reference, out)
+
+
+def test_resume_of_a_dataset_with_named_folds_equals_an_uninterrupted_build(tmp_path):
+    """Fold names (a "train" and a "test" split) go through the journal and back as they came."""
+    from test_datasets import write_class_folders
+
+    dataset = write_class_folders(tmp_path / "data", {"train/dog": 4, "train/cat": 4, "test/dog": 2, "test/cat": 2})
+    reference = tmp_path / "reference" / "s.h5"
+    build_store(open_source(dataset), reference, n_jobs=1, batch_size=1, progress=False)
+    out = tmp_path / "s.h5"
+    _killed(dataset, out, 5)
+    summary = build_store(open_source(dataset), out, n_jobs=1, batch_size=1, resume=True, progress=False)
+    assert summary.n_reused >= 5 and summary.clips_per_fold == {"train": 8, "test": 4}
+    assert_same_store(reference, out)
+    assert FeatureStore(out).folds == ("train", "test") and verify_store(out) == []

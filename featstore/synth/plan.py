@@ -21,18 +21,25 @@ from ..urbansound8k import (
     METADATA_COLUMNS,
     N_CLASSES,
 )
+from . import esc50_plan
 from .signals import draw_from
 
 __all__ = [
     "CLIP_SECONDS",
+    "DATASETS",
     "DEFAULT_N_CLIPS",
     "FORMAT_COLUMNS",
+    "check_dataset",
     "check_size",
     "plan_synthetic_metadata",
 ]
 
+DATASETS = ("urbansound8k", "esc50")
+"""The layouts the generator writes: UrbanSound8K's and ESC-50's."""
+
 DEFAULT_N_CLIPS = 1000
-"""Clips generated when neither ``n_clips`` nor ``full=True`` is given."""
+"""Clips generated when neither ``n_clips`` nor ``full=True`` is given (UrbanSound8K;
+:data:`~featstore.synth.esc50_plan.DEFAULT_N_CLIPS`, 500, for ESC-50)."""
 
 FORMAT_COLUMNS = ("sample_rate", "channels", "subtype", "n_frames")
 """Columns :func:`plan_synthetic_metadata` adds to the metadata: the audio format
@@ -76,8 +83,20 @@ SHORT_CLIP_MEAN_SECONDS = (2.31, 1.07, 2.41, 1.38, 1.68, 2.36, 1.54, 2.03, 1.4, 
 _PLAN_STREAM = 0
 
 
-def check_size(n_clips, full) -> int | None:
+def check_dataset(dataset) -> str:
+    """The dataset whose layout is asked for; raises if it is not one of :data:`DATASETS`."""
+    if not isinstance(dataset, str) or dataset not in DATASETS:
+        raise InvalidParameterError(
+            f"dataset must be one of {', '.join(map(repr, DATASETS))}, got {dataset!r}. "
+            f"Pass dataset='esc50' for the ESC-50 layout, or leave it out for UrbanSound8K's."
+        )
+    return dataset
+
+
+def check_size(n_clips, full, dataset: str = "urbansound8k") -> int | None:
     """The number of clips asked for, or None for the full-size set; raises if invalid."""
+    if check_dataset(dataset) == "esc50":
+        return esc50_plan.check_esc50_size(n_clips, full)
     if check_bool(full, "full"):
         if n_clips is not None:
             raise InvalidParameterError(
@@ -198,7 +217,9 @@ def _plan_recording(rng, *, fs_id: int, class_id: int, fold: int, n: int) -> lis
     return rows
 
 
-def plan_synthetic_metadata(*, n_clips: int | None = None, full: bool = False, seed: int = 0) -> pd.DataFrame:
+def plan_synthetic_metadata(
+    *, n_clips: int | None = None, full: bool = False, seed: int = 0, dataset: str = "urbansound8k"
+) -> pd.DataFrame:
     """The metadata of a synthetic data set, without writing any audio.
 
     Pure and cheap: :func:`make_synthetic_dataset` writes exactly these rows (the
@@ -208,21 +229,31 @@ def plan_synthetic_metadata(*, n_clips: int | None = None, full: bool = False, s
     Parameters
     ----------
     n_clips : int or None, default=None
-        Number of clips, at least 10. The real per-fold and per-class table is
-        scaled to it: from 100 clips every class is in every fold; below that every
-        class still appears. None means :data:`DEFAULT_N_CLIPS` (1000) unless
-        ``full=True``.
+        Number of clips. UrbanSound8K: at least 10; the real per-fold and
+        per-class table is scaled to it: from 100 clips every class is in every
+        fold; below that every class still appears. ESC-50: from 50 to 2,000;
+        every class gets ``n_clips / 50`` clips (the remainder spread evenly),
+        dealt in turn to the folds: from 250 clips every class is in every fold.
+        None means :data:`DEFAULT_N_CLIPS` (1000) for UrbanSound8K and
+        :data:`~featstore.synth.esc50_plan.DEFAULT_N_CLIPS` (500) for ESC-50,
+        unless ``full=True``.
     full : bool, default=False
-        Exactly the real per-fold and per-class counts
-        (:data:`~featstore.urbansound8k.CLIPS_PER_FOLD_AND_CLASS`, 8,732 clips).
-        Cannot be combined with ``n_clips``.
+        Exactly the real per-fold and per-class counts (UrbanSound8K:
+        :data:`~featstore.urbansound8k.CLIPS_PER_FOLD_AND_CLASS`, 8,732 clips;
+        ESC-50: 8 per class and fold, 2,000 clips). Cannot be combined with
+        ``n_clips``.
     seed : int, default=0
         Seed of the random choices (recordings, times, durations, formats).
+    dataset : {"urbansound8k", "esc50"}, default="urbansound8k"
+        The dataset whose layout, classes and folds are imitated.
 
     Returns
     -------
     plan : pandas.DataFrame of shape (n_clips, 12)
-        The columns of :data:`~featstore.urbansound8k.METADATA_COLUMNS`
+        For ESC-50, see :func:`~featstore.synth.esc50_plan.plan_esc50_metadata`:
+        the columns of :data:`~featstore.esc50.METADATA_COLUMNS`, the format
+        columns and ``sound_frames``. For UrbanSound8K, the columns of
+        :data:`~featstore.urbansound8k.METADATA_COLUMNS`
         (``slice_file_name, fsID, start, end, salience, fold, classID, class``)
         followed by :data:`FORMAT_COLUMNS`: ``sample_rate`` (Hz), ``channels``
         (1 or 2), ``subtype`` (soundfile subtype: ``PCM_U8``, ``PCM_16``,
@@ -233,9 +264,12 @@ def plan_synthetic_metadata(*, n_clips: int | None = None, full: bool = False, s
     Raises
     ------
     InvalidParameterError
-        A ``ValueError``: if ``n_clips`` is not an int >= 10, both ``n_clips`` and ``full=True`` are
-        given, or ``seed`` is not a non-negative int.
+        A ``ValueError``: if ``n_clips`` is not an int >= 10 (ESC-50: from 50 to
+        2,000), both ``n_clips`` and ``full=True`` are given, ``seed`` is not a
+        non-negative int, or ``dataset`` is not one of :data:`DATASETS`.
     """
+    if check_dataset(dataset) == "esc50":
+        return esc50_plan.plan_esc50_metadata(n_clips=n_clips, full=full, seed=seed)
     size = check_size(n_clips, full)
     seed = check_seed(seed)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_PLAN_STREAM,)))

@@ -1,4 +1,8 @@
-"""Writing a synthetic data set: the folder, the recordings rendered in parallel, the CSV."""
+"""Writing a synthetic data set: the folder, the recordings rendered in parallel, the CSV.
+
+Two layouts: UrbanSound8K's (``metadata/UrbanSound8K.csv``, ``audio/fold1`` ...
+``audio/fold10``) and ESC-50's (``meta/esc50.csv``, ``audio/``).
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,44 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from .. import interrupt
+from .. import esc50, interrupt, urbansound8k
 from .._validation import check_bool, check_n_jobs
 from ..exceptions import OutputError, StoreExistsError
 from ..output import check_free_space
-from ..urbansound8k import AUDIO_DIR, FOLDS, METADATA_COLUMNS, METADATA_CSV
-from .plan import plan_synthetic_metadata
+from .esc50_render import render_esc50_recording
+from .plan import check_dataset, plan_synthetic_metadata
 from .render import render_recording
 
 __all__ = ["make_synthetic_dataset"]
+
+
+class _Layout(NamedTuple):
+    metadata_csv: str
+    audio_dirs: tuple  # the folders of the WAV files
+    columns: tuple  # of the metadata CSV
+    name: str
+
+    @property
+    def folders(self) -> tuple:
+        return (*self.audio_dirs, str(PurePosixPath(self.metadata_csv).parent))
+
+
+_LAYOUTS = {
+    "urbansound8k": _Layout(
+        urbansound8k.METADATA_CSV,
+        tuple(f"{urbansound8k.AUDIO_DIR}/fold{fold}" for fold in urbansound8k.FOLDS),
+        urbansound8k.METADATA_COLUMNS,
+        "UrbanSound8K",
+    ),
+    "esc50": _Layout(esc50.METADATA_CSV, (esc50.AUDIO_DIR,), esc50.METADATA_COLUMNS, "ESC-50"),
+}
 
 _BYTES_PER_SAMPLE = {"PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "FLOAT": 4, "DOUBLE": 8}
 _WAV_HEADER = 44
@@ -32,8 +59,8 @@ def dataset_size(plan: pd.DataFrame) -> int:
     return int(samples.sum()) + _WAV_HEADER * len(plan) + 2**20
 
 
-def _render_in_worker(job: dict, audio_root: str, parent: int) -> int:
-    """:func:`render_recording`, in a worker process that follows the process that started it.
+def _render_in_worker(render, job: dict, audio_root: str, parent: int) -> int:
+    """``render(job, audio_root)``, in a worker process that follows the process that started it.
 
     A worker process outlived a parent killed by SIGKILL (joblib's workers wait
     minutes for more work): it now checks four times a second whether its parent
@@ -43,7 +70,7 @@ def _render_in_worker(job: dict, audio_root: str, parent: int) -> int:
     """
     if os.getpid() != parent and os.getppid() == parent:
         _follow(parent)
-    return render_recording(job, audio_root)
+    return render(job, audio_root)
 
 
 _FOLLOWING = []
@@ -87,7 +114,22 @@ def _jobs(plan: pd.DataFrame, seed: int) -> list[dict]:
     return jobs
 
 
-def _prepare_folder(root: Path, overwrite: bool) -> None:
+def _esc50_jobs(plan: pd.DataFrame, seed: int) -> list[dict]:
+    """One job per recording (``src_file``) and its takes, most takes first."""
+    jobs = []
+    for src_file, rows in plan.groupby("src_file", sort=True):
+        rows = rows.sort_values("take")
+        jobs.append(
+            {
+                "seed": seed, "src_file": int(src_file), "target": int(rows.iloc[0]["target"]),
+                "clips": rows[["filename", "sound_frames"]].to_dict("records"),
+            }
+        )
+    jobs.sort(key=lambda job: -len(job["clips"]))
+    return jobs
+
+
+def _prepare_folder(root: Path, overwrite: bool, dataset: str) -> None:
     if root.exists() and not root.is_dir():
         raise StoreExistsError(
             f"{root} exists and is not a folder. Pick another folder for the synthetic data set."
@@ -98,16 +140,24 @@ def _prepare_folder(root: Path, overwrite: bool) -> None:
             f"(--overwrite on the command line) to replace the synthetic data set in it, "
             f"or pick another folder."
         )
+    layout = _LAYOUTS[dataset]
     try:
         if overwrite:
-            # Old metadata first: an interrupted run then has no CSV and is recognisable.
-            (root / METADATA_CSV).unlink(missing_ok=True)
-            for fold in FOLDS:
-                for old in (root / AUDIO_DIR / f"fold{fold}").glob("*.wav"):
-                    old.unlink()
-        (root / METADATA_CSV).parent.mkdir(parents=True, exist_ok=True)
-        for fold in FOLDS:
-            (root / AUDIO_DIR / f"fold{fold}").mkdir(parents=True, exist_ok=True)
+            # The data set of either layout goes. Old metadata first: an interrupted
+            # run then has no CSV and is recognisable.
+            for old in _LAYOUTS.values():
+                (root / old.metadata_csv).unlink(missing_ok=True)
+            for old in _LAYOUTS.values():
+                for folder in old.audio_dirs:
+                    for wav in (root / folder).glob("*.wav"):
+                        wav.unlink()
+            for old in _LAYOUTS.values():  # the other layout's folders, once empty
+                for folder in sorted(set(old.folders) - set(layout.folders)):
+                    if (root / folder).is_dir() and not any((root / folder).iterdir()):
+                        (root / folder).rmdir()
+        (root / layout.metadata_csv).parent.mkdir(parents=True, exist_ok=True)
+        for folder in layout.audio_dirs:
+            (root / folder).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(
             f"Cannot write the synthetic data set into {root}: {exc.strerror or exc} ({exc.filename}). "
@@ -135,13 +185,17 @@ def make_synthetic_dataset(
     overwrite: bool = False,
     n_jobs: int = 1,
     progress: bool = True,
+    dataset: str = "urbansound8k",
 ) -> Path:
-    """Write a synthetic data set in the original UrbanSound8K layout.
+    """Write a synthetic data set in the original UrbanSound8K or ESC-50 layout.
 
-    Writes ``out_dir/audio/fold1`` ... ``fold10`` with one WAV file per clip, then,
-    last, ``out_dir/metadata/UrbanSound8K.csv`` (via a temp file renamed into place):
-    a folder without that CSV is an interrupted run. What the data imitates is
-    described in the module docstring. The full-size set takes about 6.8 GB.
+    UrbanSound8K: writes ``out_dir/audio/fold1`` ... ``fold10`` with one WAV file
+    per clip, then, last, ``out_dir/metadata/UrbanSound8K.csv``. ESC-50: writes
+    ``out_dir/audio/*.wav`` (5 s, 44.1 kHz, mono, 16-bit), then, last,
+    ``out_dir/meta/esc50.csv``. The CSV is written via a temp file renamed into
+    place: a folder without it is an interrupted run. What the data imitates is
+    described in the package docstring. The full-size sets take about 6.8 GB
+    (UrbanSound8K) and 0.9 GB (ESC-50).
 
     Parameters
     ----------
@@ -149,30 +203,35 @@ def make_synthetic_dataset(
         Root of the data set. Created if missing; must be empty unless
         ``overwrite=True``.
     n_clips : int or None, default=None
-        Number of clips, at least 10; the real per-fold and per-class proportions
-        are kept and, from 100 clips, every class is in every fold. None means
-        :data:`DEFAULT_N_CLIPS` (1000) unless ``full=True``.
+        Number of clips. UrbanSound8K: at least 10; the real per-fold and
+        per-class proportions are kept and, from 100 clips, every class is in
+        every fold. ESC-50: from 50 to 2,000; every class is present, and in
+        every fold from 250 clips. None means 1000 (UrbanSound8K) or 500
+        (ESC-50) unless ``full=True``.
     full : bool, default=False
-        Write exactly the real per-fold and per-class counts (8,732 clips).
-        Cannot be combined with ``n_clips``.
+        Write exactly the real per-fold and per-class counts (8,732 clips;
+        ESC-50: 2,000). Cannot be combined with ``n_clips``.
     seed : int, default=0
         Seed of everything random. The same seed gives byte-identical files and
         CSV, whatever ``n_jobs``.
     overwrite : bool, default=False
-        Allow a non-empty ``out_dir``: its metadata CSV and the ``*.wav`` files in
-        its ``audio/fold1`` ... ``fold10`` folders are deleted first; nothing else is
-        touched.
+        Allow a non-empty ``out_dir``: the data set already in it, in either
+        layout, is deleted first (the metadata CSVs, the ``*.wav`` files in
+        ``audio/`` and ``audio/fold1`` ... ``fold10``, and the other layout's
+        folders once empty); nothing else is touched.
     n_jobs : int, default=1
         Worker processes, joblib's convention: -1 for one per core, or a positive
         count; 0 is an error.
     progress : bool, default=True
         Show a progress bar (tqdm, on stderr).
+    dataset : {"urbansound8k", "esc50"}, default="urbansound8k"
+        The dataset whose layout, classes and folds are imitated.
 
     Returns
     -------
     root : pathlib.Path
-        ``out_dir``, the data set root (the folder that holds ``metadata/`` and
-        ``audio/``).
+        ``out_dir``, the data set root (the folder that holds ``metadata/`` or
+        ``meta/``, and ``audio/``).
 
     Raises
     ------
@@ -191,22 +250,25 @@ def make_synthetic_dataset(
     --------
     plan_synthetic_metadata : The rows and formats, without writing audio.
     """
-    plan = plan_synthetic_metadata(n_clips=n_clips, full=full, seed=seed)
+    plan = plan_synthetic_metadata(n_clips=n_clips, full=full, seed=seed, dataset=dataset)
     n_jobs = check_n_jobs(n_jobs)
     overwrite, progress = check_bool(overwrite, "overwrite"), check_bool(progress, "progress")
+    layout = _LAYOUTS[check_dataset(dataset)]
     root = Path(out_dir)
     check_free_space(root, dataset_size(plan), f"a synthetic data set of {len(plan)} clips")
-    _prepare_folder(root, overwrite)
+    _prepare_folder(root, overwrite, dataset)
 
-    jobs = _jobs(plan, int(seed))
-    audio_root = str(root / AUDIO_DIR)
-    with tqdm(total=len(plan), unit="clip", desc="synthetic UrbanSound8K", disable=not progress) as bar:
+    if dataset == "esc50":
+        jobs, render, audio_root = _esc50_jobs(plan, int(seed)), render_esc50_recording, root / esc50.AUDIO_DIR
+    else:
+        jobs, render, audio_root = _jobs(plan, int(seed)), render_recording, root / urbansound8k.AUDIO_DIR
+    with tqdm(total=len(plan), unit="clip", desc=f"synthetic {layout.name}", disable=not progress) as bar:
         results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_render_in_worker)(job, audio_root, os.getpid()) for job in jobs
+            delayed(_render_in_worker)(render, job, str(audio_root), os.getpid()) for job in jobs
         )
         for written in results:
             interrupt.check()
             bar.update(written)
 
-    _write_csv(plan[list(METADATA_COLUMNS)], root / METADATA_CSV)
+    _write_csv(plan[list(layout.columns)], root / layout.metadata_csv)
     return root

@@ -9,13 +9,13 @@ from typing import Iterator
 
 import pandas as pd
 
-from .. import workdir
+from .. import esc50, urbansound8k, workdir
 from .._validation import check_bool, check_n_jobs, check_seed
-from ..exceptions import OutputError
-from ..sources import ClipRef, FolderSource, Source
-from ..urbansound8k import N_CLIPS
+from ..exceptions import InvalidParameterError, OutputError
+from ..sources import ClipRef, Source
 from .dataset import make_synthetic_dataset
-from .plan import check_size
+from .esc50_plan import clip_counts
+from .plan import check_dataset, check_size
 
 __all__ = ["SyntheticSource", "remove_abandoned_data"]
 
@@ -29,8 +29,16 @@ def remove_abandoned_data() -> list:
     return workdir.remove_abandoned_folders(tempfile.gettempdir(), FOLDER_PREFIX, FOLDER_SUFFIX)
 
 
+# Per dataset: the source's name (and spec prefix), the label's name, the full size,
+# the layouts its folder can be read as (its own first).
+_NAMES = {
+    "urbansound8k": ("synthetic", "synthetic", urbansound8k.N_CLIPS, ("urbansound8k",)),
+    "esc50": ("synthetic-esc50", "synthetic ESC-50", esc50.N_CLIPS, ("esc50", "esc10")),
+}
+
+
 class SyntheticSource(Source):
-    """Generated data in the UrbanSound8K layout (see :mod:`featstore.synth`), as a source.
+    """Generated data in the UrbanSound8K or ESC-50 layout (see :mod:`featstore.synth`), as a source.
 
     The audio is generated into a temporary folder the first time it is needed
     (iterating, ``rejected``, ``rows``, ``root``) and deleted by :meth:`close`, which
@@ -38,12 +46,22 @@ class SyntheticSource(Source):
     process killed before it could delete its folder leaves it behind; the next
     generation in the same temporary folder (``tempfile.gettempdir()``) deletes it.
 
+    The generated folder is read by :func:`~featstore.sources.open_source`, like
+    any folder in that layout: the classes, folds, columns and rows are those of
+    that reader (asking for them generates the data).
+
     Parameters
     ----------
+    dataset : {"urbansound8k", "esc50"}, default="urbansound8k"
+        The dataset whose layout, classes and folds are imitated.
+    layout : {"urbansound8k", "esc50", "esc10"} or None, default=None
+        How to read the generated folder: None for the dataset's own layout, or
+        ``"esc10"`` for the ESC-10 rows of a synthetic ESC-50.
     n_clips : int or None, default=None
-        Number of clips, at least 10; None means 1000 unless ``full=True``.
+        Number of clips: at least 10 for UrbanSound8K, 50 to 2,000 for ESC-50.
+        None means 1000 (UrbanSound8K) or 500 (ESC-50) unless ``full=True``.
     full : bool, default=False
-        The real per-fold and per-class counts (8,732 clips).
+        The real per-fold and per-class counts (8,732 clips; ESC-50: 2,000).
     seed : int, default=0
         Seed of the generator: the same seed gives the same files.
     n_jobs : int, default=-1
@@ -54,12 +72,17 @@ class SyntheticSource(Source):
     Attributes
     ----------
     name : str
-        ``"synthetic"``.
+        ``"synthetic"``, or ``"synthetic-esc50"`` for ESC-50.
+    dataset : str
+    layout : str
+        The layout the folder is read as.
     size : int
-        Number of clips.
+        Number of clips generated (``len(source)`` is the rows read: fewer for ESC-10).
     seed : int
     label : str
-        ``"synthetic (1000 clips, seed 0)"``, also the ``description`` a store keeps.
+        ``"synthetic (1000 clips, seed 0)"`` or ``"synthetic ESC-50 (500 clips,
+        seed 0)"`` (``", ESC-10 rows"`` added for ESC-10), also the
+        ``description`` a store keeps.
 
     Examples
     --------
@@ -70,10 +93,19 @@ class SyntheticSource(Source):
 
     name = "synthetic"
 
-    def __init__(self, *, n_clips=None, full=False, seed=0, n_jobs=-1, progress=False):
-        size = check_size(n_clips, full)
+    def __init__(self, *, dataset="urbansound8k", layout=None, n_clips=None, full=False, seed=0, n_jobs=-1,
+                 progress=False):
+        self.dataset = check_dataset(dataset)
+        self.name, self._label_name, full_size, layouts = _NAMES[self.dataset]
+        if layout is not None and layout not in layouts:
+            raise InvalidParameterError(
+                f"layout (--dataset on the command line) {layout!r} cannot read {self._label_name} data: "
+                f"pass {' or '.join(map(repr, layouts))}, or leave it out."
+            )
+        self.layout = layouts[0] if layout is None else layout
+        size = check_size(n_clips, full, self.dataset)
         self.full = size is None
-        self._size = N_CLIPS if self.full else size
+        self._size = full_size if self.full else size
         self.seed = check_seed(seed)
         self.n_jobs, self.progress = check_n_jobs(n_jobs), check_bool(progress, "progress")
         self._folder = None
@@ -85,21 +117,26 @@ class SyntheticSource(Source):
 
     @property
     def label(self) -> str:
-        return f"synthetic ({self.size} clips, seed {self.seed})"
+        rows = ", ESC-10 rows" if self.layout == "esc10" else ""
+        return f"{self._label_name} ({self.size} clips, seed {self.seed}){rows}"
 
     description = label
 
     @property
     def spec(self) -> str:
-        """How to ask :func:`open_source` for this data again (with ``seed=self.seed``)."""
-        return "synthetic:full" if self.full else f"synthetic:{self.size}"
+        """How to ask :func:`open_source` for this data again (with ``seed=self.seed``,
+        and ``dataset=self.layout`` for ESC-10)."""
+        return f"{self.name}:full" if self.full else f"{self.name}:{self.size}"
 
     @property
     def info(self) -> dict:
-        return {**super().info, "seed": self.seed}
+        info = {**super().info, "seed": self.seed}
+        return info if self.layout == _NAMES[self.dataset][3][0] else {**info, "layout": self.layout}
 
-    def _generated(self) -> FolderSource:
+    def _generated(self) -> Source:
         if self._folder is None:
+            from ..sources import open_source  # (sources imports this module when asked for synthetic data)
+
             parent = tempfile.gettempdir()
             remove_abandoned_data()
             try:
@@ -113,9 +150,9 @@ class SyntheticSource(Source):
             try:
                 make_synthetic_dataset(
                     folder.path, n_clips=None if self.full else self.size, full=self.full, seed=self.seed,
-                    n_jobs=self.n_jobs, progress=self.progress,
+                    n_jobs=self.n_jobs, progress=self.progress, dataset=self.dataset,
                 )
-                self._folder = FolderSource(folder.path)
+                self._folder = open_source(Path(folder.path), dataset=self.layout)
             except BaseException:
                 self.close()
                 raise
@@ -138,7 +175,41 @@ class SyntheticSource(Source):
     def rejected(self) -> list:
         return self._generated().rejected
 
+    @property
+    def unlisted(self) -> list:
+        return self._generated().unlisted
+
+    @property
+    def class_names(self) -> tuple:
+        return self._generated().class_names
+
+    @property
+    def class_ids(self) -> tuple | None:
+        return self._generated().class_ids
+
+    @property
+    def folds(self) -> tuple:
+        return self._generated().folds
+
+    @property
+    def columns(self):
+        return self._generated().columns
+
+    @property
+    def schema(self) -> dict:
+        return self._generated().schema
+
+    @property
+    def clip_seconds(self) -> float | None:
+        return self._generated().clip_seconds
+
+    def audio_of(self, position: int, row: dict):
+        return self._generated().audio_of(position, row)
+
     def __len__(self):
+        """The rows read, known without generating the data."""
+        if self.layout == "esc10":
+            return int(clip_counts(self.size).sum(axis=0)[list(esc50.ESC10_TARGETS)].sum())
         return self.size
 
     def __iter__(self) -> Iterator[ClipRef]:

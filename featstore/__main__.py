@@ -41,6 +41,7 @@ def main_parser() -> argparse.ArgumentParser:
     from .cli_options import add_feature_options
     from .sources import DEFAULT_HUB_ID
     from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
+    from .synth.esc50_plan import DEFAULT_N_CLIPS as SYNTHETIC_ESC50_DEFAULT_CLIPS
 
     jobs, seed = _checked_int(check_n_jobs, "--jobs"), _checked_int(check_seed, "--seed")
     batch = _checked_int(check_positive_int, "--batch-size")
@@ -85,11 +86,20 @@ def main_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("path")
 
-    synth = commands.add_parser("synth", help="write a synthetic dataset in the UrbanSound8K layout")
+    synth = commands.add_parser("synth", help="write a synthetic dataset in the UrbanSound8K or ESC-50 layout")
     synth.add_argument("out", help="the dataset folder to write")
+    synth.add_argument(
+        "--dataset", choices=("urbansound8k", "esc50"), default="urbansound8k",
+        help="the layout, classes and folds to imitate (default: urbansound8k)",
+    )
     size = synth.add_mutually_exclusive_group()
-    size.add_argument("--n-clips", type=int, help=f"number of clips (default: {SYNTHETIC_DEFAULT_CLIPS})")
-    size.add_argument("--full", action="store_true", help="the real per-fold and per-class counts (8,732 clips)")
+    size.add_argument(
+        "--n-clips", type=int,
+        help=f"number of clips (default: {SYNTHETIC_DEFAULT_CLIPS}; esc50: {SYNTHETIC_ESC50_DEFAULT_CLIPS})",
+    )
+    size.add_argument(
+        "--full", action="store_true", help="the real per-fold and per-class counts (8,732 clips; esc50: 2,000)"
+    )
     synth.add_argument("--seed", type=seed, default=0, help="a non-negative int (default: 0)")
     synth.add_argument("--jobs", type=jobs, default=-1, help=f"rendering {JOBS_HELP}")
     synth.add_argument("--overwrite", action="store_true", help="write into an existing non-empty folder")
@@ -164,10 +174,22 @@ def _synth(args) -> int:
 
     root = make_synthetic_dataset(
         args.out, n_clips=args.n_clips, full=args.full, seed=args.seed, overwrite=args.overwrite,
-        n_jobs=args.jobs, progress=not args.quiet,
+        n_jobs=args.jobs, progress=not args.quiet, dataset=args.dataset,
     )
     print(f"Wrote a synthetic dataset to {root}")
     return 0
+
+
+def _synth_size_error(args) -> str | None:
+    """What is wrong with ``synth --n-clips`` for its ``--dataset``, or None."""
+    from . import esc50
+
+    if args.dataset == "esc50" and not esc50.N_CLASSES <= args.n_clips <= esc50.N_CLIPS:
+        return (f"--n-clips of --dataset esc50 must be from {esc50.N_CLASSES} (one clip per class) "
+                f"to {esc50.N_CLIPS} (the real size), got {args.n_clips}")
+    if args.dataset == "urbansound8k" and args.n_clips < N_CLASSES:
+        return f"--n-clips must be at least {N_CLASSES} (one clip per class), got {args.n_clips}"
+    return None
 
 
 COMMANDS = {"build": _build, "info": _info, "verify": _verify, "synth": _synth}
@@ -208,8 +230,8 @@ def main(argv=None) -> int:
         try:
             parser = main_parser()
             args = parser.parse_args(argv)
-            if args.command == "synth" and args.n_clips is not None and args.n_clips < N_CLASSES:
-                parser.error(f"--n-clips must be at least {N_CLASSES} (one clip per class), got {args.n_clips}")
+            if args.command == "synth" and args.n_clips is not None and _synth_size_error(args):
+                parser.error(_synth_size_error(args))
             before = file_identity(args.out) if args.command == "build" else None
             code = COMMANDS[args.command](args)
             interrupt.check()  # a signal whose exception Python ignored (see featstore.interrupt)

@@ -139,33 +139,29 @@ def update_readme(name: str, dataset_label: str, folder: Path, *, readme=None):
     readme.write_text(text)
 
 
+# The plotting and table helpers are the evaluation report's (python -m estimators evaluate),
+# imported when first used: importing estimators imports torch, which not every script needs.
+
+
 def pyplot():
     """matplotlib's pyplot on the non-interactive Agg backend (the scripts only write PNGs)."""
-    import matplotlib
+    from estimators.evaluation.plots import pyplot as _pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return _pyplot()
 
 
 def save_figure(fig, path, *, dpi: int = 110):
     """Lay out, write and close a figure."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    pyplot().close(fig)
+    from estimators.evaluation.plots import save_figure as _save_figure
+
+    _save_figure(fig, path, dpi=dpi)
 
 
 def markdown_table(rows: list, columns: list) -> str:
     """A GitHub Markdown table of ``rows`` (list of dicts) in ``columns`` order."""
-    def cell(v):
-        if isinstance(v, float):
-            return f"{v:,.3g}" if abs(v) < 100 else f"{v:,.0f}"
-        return str(v)
+    from estimators.evaluation.report import markdown_table as _markdown_table
 
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
+    return _markdown_table(rows, columns)
 
 
 def python() -> str:

@@ -7,6 +7,8 @@ the sentence that says how a run was reduced from the full protocol.
 import numpy as np
 from skorch.callbacks import Callback
 
+from estimators.evaluation.metrics import scores  # noqa: F401  (the benchmarks' scores are the evaluation's)
+
 FULL_EPOCHS = 10
 """CNN epochs of the full protocol (the reference notebook's)."""
 
@@ -22,21 +24,6 @@ def subsample(y, groups, max_per_group: int | None, seed: int) -> np.ndarray:
         members = index[groups == g]
         keep.append(members if len(members) <= max_per_group else rng.choice(members, max_per_group, replace=False))
     return np.sort(np.concatenate(keep))
-
-
-
-def scores(y_true, y_pred, class_names) -> dict:
-    """Accuracy, macro-F1 and scikit-learn's per-class report (a dict) of some predictions."""
-    from sklearn.metrics import accuracy_score, classification_report, f1_score
-
-    labels = list(range(len(class_names)))
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "per_class": classification_report(y_true, y_pred, labels=labels, target_names=list(class_names),
-                                           output_dict=True, zero_division=0),
-    }
-
 
 class RunningTrainAccuracy(Callback):
     """skorch callback recording ``train_acc``: the accuracy of the training batches as they were trained.

@@ -62,6 +62,7 @@ from _datasets import (  # noqa: E402
     open_dataset,
     real_data_present,
 )
+from estimators.evaluation.plots import plot_fold_accuracy, plot_per_class_f1  # noqa: E402
 from _scoring import FULL_EPOCHS, RunningTrainAccuracy, history_rows, reduction_note, scores, subsample  # noqa: E402
 
 # ----------------------------------------------------------------------------
@@ -180,8 +181,10 @@ def run_notebook_protocol(ds: Dataset, args, results_dir):
     folder = _common.results_folder(ds.label, results_dir)
     _plot_scores(rows, f"Notebook protocol (test fold {test_fold}): {ds.label}",
                  folder / f"{result_name(args, 'notebook')}.png")
-    _plot_per_class(per_class_rows, [r["model"] for r in rows], ds.label,
-                    folder / f"{result_name(args, 'notebook')}_per_class.png")
+    plot_per_class_f1(list(names), {r["model"]: [details[r["model"]]["per_class"][c]["f1-score"] for c in names]
+                                    for r in rows},
+                      f"Per-class F1, notebook protocol: {ds.label}",
+                      folder / f"{result_name(args, 'notebook')}_per_class.png")
     _common.write_results(result_name(args, "notebook"), ds.label, payload, md, results_dir=results_dir)
     print(md)
     if default_run is not None and args.report:
@@ -253,7 +256,8 @@ def run_official_protocol(ds: Dataset, args, results_dir):
     payload = {"protocol": "official LeaveOneGroupOut", "reduction": reduction, "n_clips": len(X),
                "epochs": args.epochs, "seed": args.seed, "rows": rows, "per_fold": details}
     folder = _common.results_folder(ds.label, results_dir)
-    _plot_folds(fold_rows, ds.label, folder / f"{result_name(args, 'official')}.png")
+    plot_fold_accuracy(all_folds, {"MFCC stats + logistic regression": details["logreg"], "CNN default": details["cnn"]},
+                       f"LeaveOneGroupOut over folds: {ds.label}", folder / f"{result_name(args, 'official')}.png")
     _common.write_results(result_name(args, "official"), ds.label, payload, md, results_dir=results_dir)
     print(md)
     return payload
@@ -415,39 +419,6 @@ def _plot_scores(rows, title, path):
     ax.set_xlim(0, 1)
     ax.legend(loc="lower right")
     ax.set_title(title, fontsize=10)
-    _common.save_figure(fig, path)
-
-
-def _plot_per_class(rows, models, label, path):
-    plt = _common.pyplot()
-    data = np.array([[r[m] for m in models] for r in rows])
-    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(models), 4.5))
-    im = ax.imshow(data, vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    ax.set_yticks(range(len(rows)), [r["class"] for r in rows])
-    ax.set_xticks(range(len(models)), models, rotation=30, ha="right", fontsize=8)
-    for i in range(data.shape[0]):
-        for j in range(data.shape[1]):
-            ax.text(j, i, f"{data[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if data[i, j] < 0.5 else "black")
-    fig.colorbar(im, ax=ax, label="F1")
-    ax.set_title(f"Per-class F1, notebook protocol: {label}", fontsize=9)
-    _common.save_figure(fig, path)
-
-
-def _plot_folds(fold_rows, label, path):
-    plt = _common.pyplot()
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    folds = [r["test fold"] for r in fold_rows]
-    ax.plot(folds, [r["logreg"] for r in fold_rows], "o-", label="MFCC stats + logistic regression")
-    cnn = [(f, r["CNN"]) for f, r in zip(folds, fold_rows) if r["CNN"] != ""]
-    if cnn:
-        ax.plot(*zip(*cnn), "s-", label="CNN default")
-    ax.set_xticks(folds)
-    ax.set_xlabel("test fold")
-    ax.set_ylabel("accuracy")
-    ax.set_ylim(0, 1)
-    ax.legend()
-    ax.set_title(f"LeaveOneGroupOut over folds: {label}", fontsize=10)
     _common.save_figure(fig, path)
 
 

@@ -32,97 +32,15 @@ import _common  # noqa: E402
 import _datasets  # noqa: E402
 import _scoring  # noqa: E402
 
+from estimators.evaluation.metrics import audit_rows, confused_pairs  # noqa: E402
+from estimators.evaluation.plots import (  # noqa: E402
+    plot_confused_pairs,
+    plot_confusion,
+    plot_learning_curves,
+    plot_logmels,
+)
+
 NAME = "report"
-
-
-def confused_pairs(cm, class_names, top=10) -> list:
-    """Off-diagonal cells of a confusion matrix, largest first: ``[{true, pred, count}]``."""
-    pairs = [
-        {"true": class_names[i], "pred": class_names[j], "count": int(cm[i, j])}
-        for i in range(cm.shape[0]) for j in range(cm.shape[1]) if i != j and cm[i, j] > 0
-    ]
-    return sorted(pairs, key=lambda p: (-p["count"], p["true"], p["pred"]))[:top]
-
-
-def audit_rows(index, y_true, proba, metadata, class_names, topk=3) -> list:
-    """One row per clip: file, true and predicted class, confidence and the top-k probabilities."""
-    rows = []
-    for i in index:
-        p = proba[i]
-        top = np.argsort(-p)[:topk]
-        rows.append({
-            "file": metadata["slice_file_name"].iloc[i],
-            "fold": int(metadata["fold"].iloc[i]),
-            "true": class_names[int(y_true[i])],
-            "pred": class_names[int(p.argmax())],
-            "confidence": float(p.max()),
-            "top_3": ", ".join(f"{class_names[k]}: {p[k]:.2f}" for k in top),
-        })
-    return rows
-
-
-def _plot_learning_curves(history, label, path):
-    plt = _common.pyplot()
-    epochs = [h["epoch"] for h in history]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-    for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "acc", "Accuracy")):
-        for split in ("train", "valid"):
-            values = [h.get(f"{split}_{metric}") for h in history]
-            if any(v is not None for v in values):
-                ax.plot(epochs, values, "o-", label="validation" if split == "valid" else "train")
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.set_ylim(bottom=0)
-        if metric == "acc":
-            ax.set_ylim(0, 1)
-        ax.legend()
-    fig.suptitle(f"Learning curves: {label}", fontsize=10)
-    _common.save_figure(fig, path)
-
-
-def _plot_confusion(cm, class_names, label, path):
-    plt = _common.pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    im = ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(len(class_names)), class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    threshold = cm.max() / 2 if cm.size else 0
-    for i in range(cm.shape[0]):
-        for j in range(cm.shape[1]):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if cm[i, j] > threshold else "black")
-    fig.colorbar(im, ax=ax)
-    ax.set_title(f"Confusion matrix, CNN: {label}", fontsize=10)
-    _common.save_figure(fig, path)
-
-
-def _plot_pairs(pairs, label, path):
-    plt = _common.pyplot()
-    fig, ax = plt.subplots(figsize=(8, 0.8 + 0.35 * max(len(pairs), 1)))
-    ax.barh([f"{p['true']} -> {p['pred']}" for p in pairs], [p["count"] for p in pairs])
-    ax.invert_yaxis()
-    ax.set_xlabel("clips")
-    ax.set_title(f"Most-confused pairs (true -> predicted): {label}", fontsize=10)
-    _common.save_figure(fig, path)
-
-
-def _plot_logmels(index, rows, logmels, title, path, ncols=3):
-    plt = _common.pyplot()
-    n = max(len(index), 1)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 4.6, nrows * 3.0), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, i, row in zip(axes.flat, index, rows):
-        ax.axis("on")
-        ax.imshow(logmels[i], aspect="auto", origin="lower", cmap="magma")
-        ax.set_title(f"{row['file']}\ntrue {row['true']} | pred {row['pred']} ({row['confidence']:.2f})", fontsize=8)
-        ax.set_xlabel("frame")
-        ax.set_ylabel("mel band")
-    fig.suptitle(title, fontsize=10)
-    _common.save_figure(fig, path, dpi=100)
 
 
 def write_report(*, label, class_names, y_true, proba, metadata, logmels, history, results_dir=None,
@@ -160,16 +78,18 @@ def write_report(*, label, class_names, y_true, proba, metadata, logmels, histor
     right = np.flatnonzero(y_pred == y_true)
     confident_wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:n_examples]
     unsure_right = right[np.argsort(confidence[right], kind="stable")][:n_examples]
-    wrong_rows = audit_rows(confident_wrong, y_true, proba, metadata, class_names)
-    unsure_rows = audit_rows(unsure_right, y_true, proba, metadata, class_names)
+    clips = {"files": metadata["slice_file_name"].to_numpy(), "folds": metadata["fold"].to_numpy()}
+    wrong_rows = audit_rows(confident_wrong, y_true, proba, class_names, **clips)
+    unsure_rows = audit_rows(unsure_right, y_true, proba, class_names, **clips)
 
-    _plot_learning_curves(history, label, folder / f"{NAME}_learning_curves.png")
-    _plot_confusion(cm, class_names, label, folder / f"{NAME}_confusion_matrix.png")
-    _plot_pairs(pairs, label, folder / f"{NAME}_confused_pairs.png")
-    _plot_logmels(confident_wrong, wrong_rows, logmels, f"Most confident mistakes: {label}",
-                  folder / f"{NAME}_logmel_confident_mistakes.png")
-    _plot_logmels(unsure_right, unsure_rows, logmels, f"Least confident correct predictions: {label}",
-                  folder / f"{NAME}_logmel_unsure_correct.png")
+    plot_learning_curves(history, f"Learning curves: {label}", folder / f"{NAME}_learning_curves.png")
+    plot_confusion(cm, class_names, f"Confusion matrix, CNN: {label}", folder / f"{NAME}_confusion_matrix.png")
+    plot_confused_pairs(pairs, f"Most-confused pairs (true -> predicted): {label}",
+                        folder / f"{NAME}_confused_pairs.png")
+    plot_logmels(confident_wrong, wrong_rows, logmels, f"Most confident mistakes: {label}",
+                 folder / f"{NAME}_logmel_confident_mistakes.png")
+    plot_logmels(unsure_right, unsure_rows, logmels, f"Least confident correct predictions: {label}",
+                 folder / f"{NAME}_logmel_unsure_correct.png")
 
     per_class = [{"class": c, **{k: s["per_class"][c][k] for k in ("precision", "recall", "f1-score", "support")}}
                  for c in class_names]

@@ -10,18 +10,23 @@ learnt or scored from 3 s of padding.
 import numpy as np
 import torch
 
+from featstore.statistics import content_frames as _content_frames
+
 __all__ = ["content_frames", "random_window_starts", "window_starts", "windowed_proba"]
 
 
 def content_frames(x):
     """Number of frames before the trailing padding of every clip.
 
-    A frame is padding when every value in it equals the smallest value of
-    its clip (zero-padded audio gives such frames, at the dB floor).
+    :func:`featstore.statistics.content_frames` (the one definition, shared
+    with the store's ``mfcc_delta_stats``) applied to a numpy array: a frame
+    is padding when every value in it equals the smallest value of its clip
+    (zero-padded audio gives such frames, at the dB floor).
 
     Parameters
     ----------
     x : numpy.ndarray of shape (n_clips, ..., n_mels, n_frames)
+        Any real dtype, float16 included.
 
     Returns
     -------
@@ -29,12 +34,11 @@ def content_frames(x):
         Between 1 and ``n_frames``; ``n_frames`` for a clip without padding
         (or one that is constant throughout).
     """
-    n_frames = x.shape[-1]
-    flat = x.reshape(x.shape[0], -1, n_frames)
-    floor = flat.min(axis=(1, 2))
-    active = flat.max(axis=1) > floor[:, None]  # (n_clips, n_frames)
-    last = n_frames - np.argmax(active[:, ::-1], axis=1)  # last active frame + 1
-    return np.where(active.any(axis=1), last, n_frames).astype(np.int64)
+    x = np.asarray(x)
+    if not x.flags.writeable:
+        # torch warns about (and cannot guard) tensors over read-only memory
+        x = x.copy()
+    return _content_frames(torch.from_numpy(x)).numpy()
 
 
 def random_window_starts(n_content, window, *, n_frames, generator=None):

@@ -9,6 +9,8 @@ the mel bands) is above the clip's smallest value. A clip without such a frame
 ``estimators``' windows do.
 """
 
+import math
+
 import torch
 
 __all__ = ["content_frames", "mfcc_delta_stats"]
@@ -17,18 +19,27 @@ __all__ = ["content_frames", "mfcc_delta_stats"]
 def content_frames(logmel: torch.Tensor) -> torch.Tensor:
     """Number of frames before the trailing padding of each clip.
 
+    The one definition of a clip's content, shared by this feature and by
+    ``estimators``' training and prediction windows: a frame is padding when
+    every value in it (over the mel bands, and over any axes between the
+    batch and the mel bands, such as views) equals the smallest value of
+    its clip, and the content ends with the last frame that is not.
+
     Parameters
     ----------
-    logmel : Tensor of shape (batch, n_mels, n_frames)
+    logmel : Tensor of shape (batch, n_mels, n_frames) or (batch, ..., n_mels, n_frames)
+        Any real dtype, float16 included.
 
     Returns
     -------
     Tensor of int64, shape (batch,)
-        Between 1 and ``n_frames``.
+        Between 1 and ``n_frames``; ``n_frames`` for a clip without padding
+        (or one that is constant throughout).
     """
     n_frames = logmel.shape[-1]
-    floor = logmel.amin(dim=(-2, -1))
-    active = logmel.amax(dim=-2) > floor[:, None]  # (batch, n_frames)
+    flat = logmel.reshape(logmel.shape[0], math.prod(logmel.shape[1:-1]), n_frames)
+    floor = flat.amin(dim=(1, 2))
+    active = flat.amax(dim=1) > floor[:, None]  # (batch, n_frames)
     last = n_frames - torch.argmax(active.flip(-1).to(torch.uint8), dim=-1)  # last active frame + 1
     return torch.where(active.any(dim=-1), last, torch.full_like(last, n_frames))
 

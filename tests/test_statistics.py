@@ -82,3 +82,31 @@ def test_number_of_mfccs_follows_the_config():
     assert config.feature_shapes["mfcc_delta_stats"] == (52,)
     with pytest.raises(ValueError, match=r"delta_n_mfcc \(40\) cannot exceed n_mels \(32\)"):
         FeatureConfig(n_mels=32)
+
+
+def _padded(rng, lengths, *, leading=(), n_mels=16, n_frames=50, dtype=np.float32):
+    x = rng.uniform(-80, 20, (len(lengths), *leading, n_mels, n_frames)).astype(dtype)
+    for clip, length in zip(x, lengths):
+        clip[..., length:] = -100.0
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.float64])
+@pytest.mark.parametrize("leading", [(), (1,), (3,)], ids=["3-D", "one view", "three views"])
+def test_content_frames_is_one_rule_for_the_feature_and_the_estimators_windows(rng, dtype, leading):
+    """The store's feature and the estimators' windows share one definition of a clip's content."""
+    from estimators._windows import content_frames as window_content_frames
+
+    lengths = [50, 1, 17, 49, 2, 33]
+    x = _padded(rng, lengths, leading=leading, dtype=dtype)
+    if leading == (3,):
+        x[2, 2, 0, 40] = -99.0  # a later view reaches further: the clip's content does too
+        lengths[2] = 41
+    x[4] = -100.0  # silence throughout counts as all content
+    lengths[4] = 50
+    expected = np.array(lengths)
+    np.testing.assert_array_equal(content_frames(torch.from_numpy(x)).numpy(), expected)
+    np.testing.assert_array_equal(window_content_frames(x), expected)
+    readonly = x.copy()
+    readonly.setflags(write=False)  # e.g. a memmap
+    np.testing.assert_array_equal(window_content_frames(readonly), expected)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import sklearn
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold, LeaveOneGroupOut, cross_val_score
 
 from estimators import MelCNNClassifier, make_mfcc_logreg
@@ -47,11 +48,17 @@ def test_official_protocol_cross_val_score(synthetic_store):
     assert len(scores) == 10 and scores.mean() > 0.35
 
     X, y, groups, _ = synthetic_store.load("logmel", folds=[1, 2, 3])
-    scores = cross_val_score(
-        _small_cnn(max_epochs=1, validation_fold="last"), X, y, groups=groups, cv=LeaveOneGroupOut(),
-        params={"groups": groups},
-    )
-    assert len(scores) == 3 and np.all((0 <= scores) & (scores <= 1))
+    cnn = _small_cnn(max_epochs=1, validation_fold="last")
+    scores = cross_val_score(cnn, X, y, groups=groups, cv=LeaveOneGroupOut(), params={"groups": groups})
+    # each score is, to the bit, the accuracy on its fold of the CNN fitted on the two other
+    # folds, validating on the later of them: the groups reached every fit
+    expected = []
+    for fold in (1, 2, 3):
+        test = groups == fold
+        fitted = clone(cnn).fit(X[~test], y[~test], groups=groups[~test])
+        assert fitted.validation_fold_ == max({1, 2, 3} - {fold})
+        expected.append(np.mean(fitted.predict(X[test]) == y[test]))
+    np.testing.assert_array_equal(scores, expected)
 
 
 def test_grid_search_with_two_workers(synthetic_store):

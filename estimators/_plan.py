@@ -34,7 +34,8 @@ class FitPlan:
 
 
 class Seeds(NamedTuple):
-    """Seeds of one fit: weight initialisation (and dropout), batch order, masks."""
+    """Seeds of one fit: weight initialisation and dropout (torch's global RNG), batch order
+    (and the seeds of the loader's workers), augmentation (views, windows, mixup, masks)."""
 
     init: int
     shuffle: int
@@ -167,8 +168,11 @@ def draw_seeds(random_state, *, offset=0):
     random_state : int, numpy.random.RandomState or None
         A RandomState is advanced by the draw.
     offset : int, default=0
-        Added to the shuffle and augmentation seeds, so that later
-        ``partial_fit`` calls continue with fresh (still seeded) streams.
+        The number of epochs the net has already trained (a later
+        ``partial_fit``, or ``fit`` with ``warm_start``). Above 0, all three
+        seeds are derived from the drawn ones and ``offset``, so that every
+        such call draws new streams (dropout included) instead of repeating
+        those of the call before; 0 gives the drawn seeds themselves.
 
     Returns
     -------
@@ -177,8 +181,11 @@ def draw_seeds(random_state, *, offset=0):
     """
     if random_state is None:
         return None
-    init, shuffle, augment = (int(s) for s in check_random_state(random_state).randint(0, 2**31 - 1, size=3))
-    return Seeds(init, shuffle + offset, augment + offset)
+    drawn = check_random_state(random_state).randint(0, 2**31 - 1, size=3)
+    if offset:
+        # numpy's SeedSequence: well-separated streams for each (seed, offset)
+        drawn = [np.random.SeedSequence([int(seed), int(offset)]).generate_state(1)[0] % (2**31 - 1) for seed in drawn]
+    return Seeds(*(int(seed) for seed in drawn))
 
 
 @contextlib.contextmanager

@@ -126,9 +126,14 @@ def test_a_random_state_instance_advances():
     assert draw_seeds(state) != draw_seeds(0)
 
 
-def test_offset_moves_the_batch_and_mask_streams_only():
-    base, later = draw_seeds(3), draw_seeds(3, offset=5)
-    assert later == Seeds(base.init, base.shuffle + 5, base.augment + 5)
+def test_an_offset_gives_every_stream_new_seeds():
+    """A later partial_fit must not repeat any stream of an earlier call, dropout's included."""
+    calls = [draw_seeds(3, offset=epochs) for epochs in (0, 1, 2, 5)]
+    assert calls[0] == draw_seeds(3)  # a first fit keeps the drawn seeds
+    assert calls == [draw_seeds(3, offset=epochs) for epochs in (0, 1, 2, 5)]  # reproducible
+    seeds = [seed for call in calls for seed in call]
+    assert len(set(seeds)) == len(seeds)  # no seed reused, in any role
+    assert all(isinstance(s, int) and 0 <= s < 2**31 - 1 for s in seeds)
 
 
 def test_torch_seeded_seeds_the_block_and_restores_the_global_state():

@@ -20,8 +20,10 @@ synthetic data).
 import os
 from pathlib import Path
 
+from ..esc50 import N_CLASSES as ESC50_CLASSES
 from ..exceptions import InvalidParameterError, SourceError
 from ..urbansound8k import METADATA_CSV
+from ..urbansound8k import N_CLASSES as URBANSOUND8K_CLASSES
 from .base import ClipRef, Columns, Source
 from .esc50 import ESC50Source
 from .folders import ClassFolderSource, looks_like_class_folders
@@ -52,9 +54,11 @@ def _parse_synthetic(spec: str):
         return _SYNTHETIC[name], None, False
     if size == "full":
         return _SYNTHETIC[name], None, True
-    if size.isdigit():
+    fewest = {"urbansound8k": URBANSOUND8K_CLASSES, "esc50": ESC50_CLASSES}[_SYNTHETIC[name]]
+    if size.isdigit() and int(size) >= fewest:
         return _SYNTHETIC[name], int(size), False
-    raise SourceError(f"Bad synthetic source {spec!r}: write {name}, {name}:N or {name}:full.")
+    raise SourceError(f"Bad synthetic source {spec!r}: write {name}, {name}:N (N >= {fewest}, one clip per class) "
+                      f"or {name}:full.")
 
 
 def open_source(spec=None, *, dataset=None, metadata=None, audio_dir=None, path_column=None, label_column=None,

@@ -1,13 +1,38 @@
-"""Turning stored clips into network batches: normalisation statistics, collation and loader options."""
+"""Turning stored clips into network batches: normalisation statistics, the collate functions and loader options.
+
+Each kind of pass has its own ``collate_fn``, a short sequence of the steps
+defined below:
+
+- :class:`PredictionCollate` (prediction and validation): view 0 -> stack ->
+  float32 -> normalise.
+- :class:`TrainingCollate` (the training pass of a fit): draw a view per clip
+  -> stack -> a random window per clip -> float32 -> normalise -> mixup ->
+  SpecAugment masks.
+
+:func:`training_loader_options` and :func:`prediction_loader_options` give the
+matching ``DataLoader`` arguments.
+"""
 
 import numpy as np
 import torch
-from torch.utils.data import default_collate
+from torch.utils.data import default_collate, get_worker_info
 
 from ._windows import content_frames, random_window_starts
 from .augment import spec_augment
 
-__all__ = ["global_mean_std", "loader_options", "seeded_generator", "SpectrogramCollate"]
+__all__ = [
+    "PredictionCollate",
+    "TrainingCollate",
+    "crop_random_windows",
+    "draw_views",
+    "global_mean_std",
+    "mixup",
+    "normalise",
+    "prediction_loader_options",
+    "seeded_generator",
+    "stack_clips",
+    "training_loader_options",
+]
 
 _STATS_CHUNK = 256  # clips per chunk: bounded memory on the full 8,732 x 64 x 321 set
 _PER_CLIP_EPS = 1e-5
@@ -48,112 +73,271 @@ def global_mean_std(X, indices=None):
     return float(mean), (std if std > 0 else 1.0)
 
 
-class SpectrogramCollate:
-    """``collate_fn`` that stacks clips and prepares them for the network.
+# ----------------------------------------------------------------------------
+# the steps
 
-    Steps: one view per clip -> stack the clips -> (training) a random window
-    of ``crop_frames`` inside each clip's content -> float32 -> normalisation
-    -> (training) mixup -> (training) SpecAugment masking. Holds only plain
-    numbers and a ``torch.Generator``, so it pickles.
+
+def draw_views(n_clips, n_views, original_view_prob=None, generator=None):
+    """The view each clip of a training batch is seen as.
+
+    Parameters
+    ----------
+    n_clips, n_views : int
+    original_view_prob : float or None, default=None
+        Probability of view 0 (the original); the other views share the
+        rest equally. None draws all views equally often.
+    generator : torch.Generator or None, default=None
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_clips,)
+        All 0 when there is one view (nothing is drawn then).
+    """
+    if n_views == 1:
+        return np.zeros(n_clips, dtype=np.int64)
+    if original_view_prob is None:
+        return torch.randint(0, n_views, (n_clips,), generator=generator).numpy()
+    original = torch.rand(n_clips, generator=generator) < original_view_prob
+    other = torch.randint(1, n_views, (n_clips,), generator=generator)
+    return torch.where(original, 0, other).numpy()
+
+
+def stack_clips(clips, views=None):
+    """Stack clips into one array, one view of each.
+
+    Parameters
+    ----------
+    clips : list of numpy.ndarray or torch.Tensor
+        Each ``(n_mels, n_frames)`` or ``(n_views, n_mels, n_frames)``.
+    views : numpy.ndarray of int of shape (n_clips,) or None, default=None
+        The view kept of each clip (:func:`draw_views`); None keeps view 0.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_clips, n_mels, n_frames) or (n_clips, 1, n_mels, n_frames)
+        As the clips went in (one view kept), in their dtype. A copy, so
+        read-only inputs (memmaps, h5py reads) are fine.
+    """
+    if clips[0].ndim == 3:
+        views = np.zeros(len(clips), dtype=np.int64) if views is None else views
+        clips = [clip[view : view + 1] for clip, view in zip(clips, views)]
+    return torch.stack(clips).numpy() if isinstance(clips[0], torch.Tensor) else np.stack(clips)
+
+
+def crop_random_windows(X, window, generator=None):
+    """One random window of ``window`` frames per clip, inside its content.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_clips, ..., n_mels, n_frames)
+    window : int
+        At most ``n_frames``.
+    generator : torch.Generator or None, default=None
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_clips, ..., n_mels, window)
+        Starts drawn by :func:`~estimators._windows.random_window_starts`.
+    """
+    starts = random_window_starts(content_frames(X), window, n_frames=X.shape[-1], generator=generator).numpy()
+    return np.stack([clip[..., s : s + window] for clip, s in zip(X, starts)])
+
+
+def to_float32(X):
+    """``X`` as a contiguous float32 tensor (the dtype every device takes)."""
+    return torch.from_numpy(np.ascontiguousarray(X)).to(torch.float32)
+
+
+def normalise(X, normalize, mean=None, std=None):
+    """Standardise a float tensor of clips.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_clips, ...)
+    normalize : {"global", "per_clip"} or None
+        ``"global"``: ``(X - mean) / std``; ``"per_clip"``: each clip by its
+        own mean and std (at least 1e-5); None: unchanged.
+    mean, std : float or None, default=None
+        For ``"global"``.
+
+    Returns
+    -------
+    torch.Tensor of the same shape
+    """
+    if normalize == "global":
+        return (X - mean) / std
+    if normalize == "per_clip":
+        flat = X.reshape(X.shape[0], -1)
+        clip_mean = flat.mean(dim=1)
+        clip_std = flat.std(dim=1, correction=0).clamp_min(_PER_CLIP_EPS)
+        shape = (X.shape[0],) + (1,) * (X.dim() - 1)
+        return (X - clip_mean.reshape(shape)) / clip_std.reshape(shape)
+    return X
+
+
+def mixup(X, y, alpha, n_classes, generator=None):
+    """Blend a batch with a shuffled copy of itself, inputs and one-hot targets alike.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (batch, ...)
+    y : torch.Tensor of int of shape (batch,)
+    alpha : float
+        ``lam ~ Beta(alpha, alpha)``, one weight for the batch.
+    n_classes : int
+    generator : torch.Generator or None, default=None
+
+    Returns
+    -------
+    X_mixed : torch.Tensor
+        ``lam * X[i] + (1 - lam) * X[j]``, with ``j`` a random permutation.
+    targets : torch.Tensor of shape (batch, n_classes)
+        ``lam * onehot(y[i]) + (1 - lam) * onehot(y[j])``, in ``X``'s dtype.
+    """
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+    lam = float(np.random.default_rng(seed).beta(alpha, alpha))
+    partner = torch.randperm(X.shape[0], generator=generator)
+    targets = torch.nn.functional.one_hot(torch.as_tensor(y).long(), n_classes).to(X.dtype)
+    return lam * X + (1 - lam) * X[partner], lam * targets + (1 - lam) * targets[partner]
+
+
+# ----------------------------------------------------------------------------
+# the collate functions
+
+
+def _split(batch):
+    """The clips of a list of ``(X_i, y_i)``, and the collated targets."""
+    return [item[0] for item in batch], default_collate([item[1] for item in batch])
+
+
+class PredictionCollate:
+    """``collate_fn`` of prediction: view 0 of each clip, stacked, as float32, normalised.
 
     Parameters
     ----------
     normalize : {"global", "per_clip"} or None
-        ``"global"``: ``(x - mean) / std`` with the statistics learned in
-        ``fit``; ``"per_clip"``: each clip standardised by its own mean and
-        std; None: unchanged.
-    mean, std : float or None
+        See :func:`normalise`.
+    mean, std : float or None, default=None
         Statistics for ``normalize="global"``.
-    training : bool, default=False
-        Whether the batches train the network. Only then are views drawn at
-        random (otherwise view 0, the original, is used), windows cropped
-        and mixup and masks applied.
-    crop_frames : int or None, default=None
-        Window length in frames for training; None keeps whole clips.
-    mixup_alpha : float, default=0.0
-        Mixup: each training batch is blended with a shuffled copy of itself,
-        ``lam * x_i + (1 - lam) * x_j`` with ``lam ~ Beta(alpha, alpha)``, and
-        the one-hot targets likewise; 0 disables it.
-    n_classes : int or None, default=None
-        Number of classes, for the mixed (soft) targets.
-    augment : dict or None, default=None
-        Keyword arguments of :func:`~estimators.augment.spec_augment`
-        (without ``generator``); None disables masking.
-    generator : torch.Generator or None, default=None
-        Randomness of the views, windows, mixup and masks.
     """
 
-    def __init__(
-        self, *, normalize, mean=None, std=None, training=False, original_view_prob=None,
-        crop_frames=None, mixup_alpha=0.0, n_classes=None, augment=None, generator=None,
-    ):
+    def __init__(self, *, normalize, mean=None, std=None):
         self.normalize = normalize
         self.mean = mean
         self.std = std
-        self.training = training
-        self.original_view_prob = original_view_prob
-        self.crop_frames = crop_frames
-        self.mixup_alpha = mixup_alpha
-        self.n_classes = n_classes
-        self.augment = augment
-        self.generator = generator
 
     def __call__(self, batch):
         """Collate a list of ``(X_i, y_i)`` into ``(X, y)``.
 
-        ``X_i`` is ``(n_mels, n_frames)`` or ``(n_views, n_mels, n_frames)``.
-        ``X`` comes out as float32 of shape ``(batch, n_mels, frames)`` or
-        ``(batch, 1, n_mels, frames)``, as the clips went in (one view kept);
-        ``y`` as the targets went in, or as soft targets ``(batch,
-        n_classes)`` with mixup.
+        ``X_i`` is ``(n_mels, n_frames)`` or ``(n_views, n_mels, n_frames)``;
+        ``X`` comes out float32 of shape ``(batch, n_mels, n_frames)`` or
+        ``(batch, 1, n_mels, n_frames)``.
         """
-        clips = [item[0] for item in batch]
-        if clips[0].ndim == 3:  # (n_views, n_mels, n_frames): keep one view of each clip
-            views = self._views(len(clips), clips[0].shape[0])
-            clips = [clip[view : view + 1] for clip, view in zip(clips, views)]
-        # np.stack copies, so read-only inputs (memmaps, h5py reads) are fine
-        X = torch.stack(clips).numpy() if isinstance(clips[0], torch.Tensor) else np.stack(clips)
-        y = default_collate([item[1] for item in batch])
-        if self.training and self.crop_frames is not None and self.crop_frames < X.shape[-1]:
-            X = self._random_windows(X)
-        X = torch.from_numpy(np.ascontiguousarray(X)).to(torch.float32)
-        if self.normalize == "global":
-            X = (X - self.mean) / self.std
-        elif self.normalize == "per_clip":
-            flat = X.reshape(X.shape[0], -1)
-            mean = flat.mean(dim=1)
-            std = flat.std(dim=1, correction=0).clamp_min(_PER_CLIP_EPS)
-            shape = (X.shape[0],) + (1,) * (X.dim() - 1)
-            X = (X - mean.reshape(shape)) / std.reshape(shape)
-        if self.training and self.mixup_alpha > 0:
-            X, y = self._mixup(X, y)
-        if self.training and self.augment is not None:
-            X = spec_augment(X, generator=self.generator, **self.augment)
+        clips, y = _split(batch)
+        return normalise(to_float32(stack_clips(clips)), self.normalize, self.mean, self.std), y
+
+
+class TrainingCollate:
+    """``collate_fn`` of the training pass of a fit.
+
+    Steps: draw a view of each clip (:func:`draw_views`) -> stack -> a random
+    window of ``crop_frames`` inside each clip's content
+    (:func:`crop_random_windows`) -> float32 -> normalise (:func:`normalise`)
+    -> mixup (:func:`mixup`) -> SpecAugment masks
+    (:func:`~estimators.augment.spec_augment`).
+
+    Parameters
+    ----------
+    normalize : {"global", "per_clip"} or None
+    mean, std : float or None, default=None
+        As for :class:`PredictionCollate`.
+    original_view_prob : float or None, default=None
+        See :func:`draw_views`.
+    crop_frames : int or None, default=None
+        Window length in frames; None (or clips no longer) keeps whole clips.
+    mixup_alpha : float, default=0.0
+        0 disables mixup.
+    n_classes : int or None, default=None
+        Number of classes, for mixup's soft targets.
+    spec_augment : bool, default=False
+        Whether to mask, with the four parameters below.
+    time_mask_param, freq_mask_param, num_time_masks, num_freq_masks : int
+        Those of :func:`~estimators.augment.spec_augment`.
+    seed : int or None, default=None
+        Seeds the views, windows, mixup and masks. In the process that calls
+        it, one generator seeded with ``seed`` runs on across batches and
+        epochs. Inside a ``DataLoader`` worker, the generator is seeded from
+        ``seed`` and the worker's own seed, which the ``DataLoader`` derives
+        for every worker of every epoch from its ``generator``: workers and
+        epochs draw different streams, and a seeded loader makes them
+        repeatable. None uses torch's global generator (which the
+        ``DataLoader`` seeds in each worker).
+    """
+
+    def __init__(
+        self, *, normalize, mean=None, std=None, original_view_prob=None, crop_frames=None,
+        mixup_alpha=0.0, n_classes=None, spec_augment=False, time_mask_param=20, freq_mask_param=8,
+        num_time_masks=2, num_freq_masks=2, seed=None,
+    ):
+        self.normalize = normalize
+        self.mean = mean
+        self.std = std
+        self.original_view_prob = original_view_prob
+        self.crop_frames = crop_frames
+        self.mixup_alpha = mixup_alpha
+        self.n_classes = n_classes
+        self.spec_augment = spec_augment
+        self.time_mask_param = time_mask_param
+        self.freq_mask_param = freq_mask_param
+        self.num_time_masks = num_time_masks
+        self.num_freq_masks = num_freq_masks
+        self.seed = seed
+        self._generator = None
+        self._stream = None
+
+    def __call__(self, batch):
+        """Collate a list of ``(X_i, y_i)`` into ``(X, y)``.
+
+        ``X`` comes out float32 of shape ``(batch, n_mels, frames)`` or
+        ``(batch, 1, n_mels, frames)``, as the clips went in (one view kept);
+        ``y`` as the targets went in, or soft targets ``(batch, n_classes)``
+        with mixup.
+        """
+        generator = self.generator()
+        clips, y = _split(batch)
+        views = None
+        if clips[0].ndim == 3:  # (n_views, n_mels, n_frames): one view of each clip
+            views = draw_views(len(clips), clips[0].shape[0], self.original_view_prob, generator)
+        X = stack_clips(clips, views)
+        if self.crop_frames is not None and self.crop_frames < X.shape[-1]:
+            X = crop_random_windows(X, self.crop_frames, generator)
+        X = normalise(to_float32(X), self.normalize, self.mean, self.std)
+        if self.mixup_alpha > 0:
+            X, y = mixup(X, y, self.mixup_alpha, self.n_classes, generator)
+        if self.spec_augment:
+            X = spec_augment(
+                X, time_mask_param=self.time_mask_param, freq_mask_param=self.freq_mask_param,
+                num_time_masks=self.num_time_masks, num_freq_masks=self.num_freq_masks, generator=generator,
+            )
         return X, y
 
-    def _views(self, n_clips, n_views):
-        """The view each clip of a batch is seen as: 0 (the original) unless training."""
-        if n_views == 1 or not self.training:
-            return np.zeros(n_clips, dtype=np.int64)
-        if self.original_view_prob is None:
-            return torch.randint(0, n_views, (n_clips,), generator=self.generator).numpy()
-        original = torch.rand(n_clips, generator=self.generator) < self.original_view_prob
-        other = torch.randint(1, n_views, (n_clips,), generator=self.generator)
-        return torch.where(original, 0, other).numpy()
+    def generator(self):
+        """The generator of the calling process's stream (None without ``seed``)."""
+        if self.seed is None:
+            return None
+        worker = get_worker_info()
+        stream = None if worker is None else worker.seed
+        if self._generator is None or stream != self._stream:
+            # A worker holds a copy of this object made when its DataLoader
+            # iterator started; seeding from the worker's seed (new for every
+            # worker and epoch) keeps the copies from repeating one stream.
+            seed = self.seed if worker is None else _mix(self.seed, worker.seed)
+            self._generator, self._stream = seeded_generator(seed), stream
+        return self._generator
 
-    def _random_windows(self, X):
-        window = self.crop_frames
-        starts = random_window_starts(
-            content_frames(X), window, n_frames=X.shape[-1], generator=self.generator
-        ).numpy()
-        return np.stack([clip[..., s : s + window] for clip, s in zip(X, starts)])
 
-    def _mixup(self, X, y):
-        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=self.generator))
-        lam = float(np.random.default_rng(seed).beta(self.mixup_alpha, self.mixup_alpha))
-        partner = torch.randperm(X.shape[0], generator=self.generator)
-        targets = torch.nn.functional.one_hot(torch.as_tensor(y).long(), self.n_classes).to(X.dtype)
-        return lam * X + (1 - lam) * X[partner], lam * targets + (1 - lam) * targets[partner]
+# ----------------------------------------------------------------------------
+# loader options
 
 
 def seeded_generator(seed):
@@ -161,46 +345,64 @@ def seeded_generator(seed):
     return torch.Generator().manual_seed(int(seed))
 
 
-def loader_options(options, *, n_items, collate, plan=None, training_steps=None):
-    """Keyword arguments of the ``DataLoader`` for one pass over ``n_items`` clips.
+def _mix(*seeds):
+    """One 63-bit seed from several non-negative ints (numpy's ``SeedSequence``)."""
+    return int(np.random.SeedSequence([int(s) for s in seeds]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def _with_batch_size(options, n_items):
+    options = dict(options)
+    if options["batch_size"] == -1:
+        options["batch_size"] = n_items
+    return options
+
+
+def training_loader_options(options, *, n_items, seed=None):
+    """Keyword arguments of the ``DataLoader`` of a fit's training pass (without ``collate_fn``).
 
     Parameters
     ----------
     options : dict
-        The ``iterator_train__*`` or ``iterator_valid__*`` parameters,
-        including ``batch_size`` (-1: all clips in one batch). Not modified.
+        The ``iterator_train__*`` parameters, including ``batch_size`` (-1:
+        all clips in one batch). Not modified.
     n_items : int
-        Number of clips in the pass.
-    collate : dict
-        ``normalize``, ``mean`` and ``std`` of :class:`SpectrogramCollate`.
-    plan : FitPlan or None, default=None
-        Given for the training pass of a fit only: batches are then shuffled
-        (unless ``options`` says ``shuffle=False``) with a generator seeded
-        from ``plan.shuffle_seed``, and prepared with ``training_steps``
-        (randomness seeded from ``plan.augment_seed``).
-    training_steps : dict or None, default=None
-        ``original_view_prob``, ``crop_frames``, ``mixup_alpha``, ``n_classes`` and ``augment`` of
-        :class:`SpectrogramCollate`; used with ``plan`` only.
+        Number of training clips.
+    seed : int or None, default=None
+        Seeds the loader's ``generator`` (unless ``options`` has one): the
+        order of the batches, and the seeds the loader gives its workers
+        every epoch (used by :class:`TrainingCollate`), also with
+        ``shuffle=False``. None leaves both to torch's global generator.
 
     Returns
     -------
     dict
-        ``options`` completed with ``collate_fn`` (and ``shuffle``, ``generator``).
+        ``options`` with ``batch_size`` resolved, ``shuffle`` (True unless
+        set) and ``generator``.
     """
-    options = dict(options)
-    if options["batch_size"] == -1:
-        options["batch_size"] = n_items
-    training = {}
-    if plan is not None:
-        options.setdefault("shuffle", True)
-        if plan.shuffle_seed is not None and options["shuffle"]:
-            options.setdefault("generator", seeded_generator(plan.shuffle_seed))
-        training = dict(training_steps or {}, training=True)
-        if plan.augment_seed is not None:
-            training["generator"] = seeded_generator(plan.augment_seed)
-    if plan is None or plan.shuffle_seed is not None:
-        # DataLoader draws a base seed from torch's global RNG unless it has
-        # a generator; do not let prediction or seeded fits consume it.
-        options.setdefault("generator", torch.Generator())
-    options["collate_fn"] = SpectrogramCollate(**collate, **training)
+    options = _with_batch_size(options, n_items)
+    options.setdefault("shuffle", True)
+    if seed is not None:
+        options.setdefault("generator", seeded_generator(seed))
+    return options
+
+
+def prediction_loader_options(options, *, n_items):
+    """Keyword arguments of the ``DataLoader`` of any other pass (without ``collate_fn``).
+
+    Parameters
+    ----------
+    options : dict
+        The ``iterator_valid__*`` (or ``iterator_train__*``) parameters,
+        including ``batch_size``. Not modified.
+    n_items : int
+
+    Returns
+    -------
+    dict
+        ``options`` with ``batch_size`` resolved and a ``generator``: a
+        ``DataLoader`` draws a base seed from torch's global generator unless
+        it has one, and prediction must not consume it.
+    """
+    options = _with_batch_size(options, n_items)
+    options.setdefault("generator", torch.Generator())
     return options

@@ -10,7 +10,13 @@ from skorch import NeuralNet, NeuralNetClassifier
 from skorch.utils import is_dataset
 from torch.utils.data import Subset
 
-from ._batching import global_mean_std, loader_options
+from ._batching import (
+    PredictionCollate,
+    TrainingCollate,
+    global_mean_std,
+    prediction_loader_options,
+    training_loader_options,
+)
 from ._device import AutoDeviceMixin, resolve_device
 from ._params import MASK_PARAMS, MEL_CNN_RULES, check_module_n_classes, check_parameters
 from ._plan import FitPlan, class_weights, draw_seeds, split_by_group, torch_seeded
@@ -411,34 +417,47 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         return Subset(dataset, plan.train_index), Subset(dataset, plan.valid_index)
 
     def get_iterator(self, dataset, training=False):
-        """DataLoader whose ``collate_fn`` normalises (and, in training, masks) batches.
+        """DataLoader of one pass over ``dataset``, its ``collate_fn`` suited to the pass.
 
-        Training batches are shuffled by default (``iterator_train__shuffle``)
-        with a generator seeded from ``random_state``.
+        - The training pass of a fit: :meth:`_training_collate` (views,
+          windows, normalisation, mixup, masks); batches shuffled by default
+          (``iterator_train__shuffle``), and the loader's generator seeded
+          from ``random_state`` (it also seeds the loader's workers).
+        - Anything else (prediction, validation): :meth:`_prediction_collate`
+          (view 0, normalisation).
         """
+        plan = self.__dict__.get("_fit_plan_")
+        if training and plan is not None:
+            options = training_loader_options(
+                {"batch_size": self.batch_size, **self.get_params_for("iterator_train")},
+                n_items=len(dataset), seed=plan.shuffle_seed,
+            )
+            return self.iterator_train(dataset, collate_fn=self._training_collate(plan), **options)
         prefix = "iterator_train" if training else "iterator_valid"
-        options = loader_options(
-            {"batch_size": self.batch_size, **self.get_params_for(prefix)},
-            n_items=len(dataset),
-            # the fitted choice; a later set_params(normalize=...) waits for fit
-            collate={
-                "normalize": self.__dict__.get("normalize_", self.normalize),
-                "mean": self.__dict__.get("input_mean_"),
-                "std": self.__dict__.get("input_std_"),
-            },
-            plan=self.__dict__.get("_fit_plan_") if training else None,
-            training_steps={
-                "original_view_prob": self.original_view_prob,
-                "crop_frames": self.crop_frames,
-                "mixup_alpha": self.mixup_alpha,
-                "n_classes": len(self.classes_) if "label_encoder_" in self.__dict__ else None,
-                "augment": {name: getattr(self, name) for name in MASK_PARAMS} if self.spec_augment else None,
-            },
+        options = prediction_loader_options(
+            {"batch_size": self.batch_size, **self.get_params_for(prefix)}, n_items=len(dataset),
         )
-        return getattr(self, prefix)(dataset, **options)
+        return getattr(self, prefix)(dataset, collate_fn=self._prediction_collate(), **options)
 
     # ------------------------------------------------------------------
     # internals
+
+    def _training_collate(self, plan):
+        """The ``collate_fn`` of the training pass of a fit (see :class:`~estimators._batching.TrainingCollate`)."""
+        return TrainingCollate(
+            normalize=self.normalize_, mean=self.input_mean_, std=self.input_std_,
+            original_view_prob=self.original_view_prob, crop_frames=self.crop_frames,
+            mixup_alpha=self.mixup_alpha, n_classes=len(self.classes_), spec_augment=self.spec_augment,
+            **{name: getattr(self, name) for name in MASK_PARAMS}, seed=plan.augment_seed,
+        )
+
+    def _prediction_collate(self):
+        """The ``collate_fn`` of every other pass (see :class:`~estimators._batching.PredictionCollate`)."""
+        # the fitted choice; a later set_params(normalize=...) waits for fit
+        return PredictionCollate(
+            normalize=self.__dict__.get("normalize_", self.normalize),
+            mean=self.__dict__.get("input_mean_"), std=self.__dict__.get("input_std_"),
+        )
 
     def _is_fitted(self):
         return bool(self.initialized_) and "label_encoder_" in self.__dict__

@@ -3,11 +3,13 @@
 Each kind of pass has its own ``collate_fn``, a short sequence of the steps
 defined below:
 
-- :class:`PredictionCollate` (prediction and validation): view 0 -> stack ->
-  float32 -> normalise.
+- :class:`PredictionCollate` (prediction, and the windows that validation
+  scores): view 0 -> stack -> float32 -> normalise.
 - :class:`TrainingCollate` (the training pass of a fit): draw a view per clip
   -> stack -> a random window per clip -> float32 -> normalise -> mixup ->
   SpecAugment masks.
+- :func:`collate_originals` (the validation clips of a fit, before they are
+  windowed): view 0 -> stack, values unchanged.
 
 :func:`training_loader_options` and :func:`prediction_loader_options` give the
 matching ``DataLoader`` arguments.
@@ -15,7 +17,7 @@ matching ``DataLoader`` arguments.
 
 import numpy as np
 import torch
-from torch.utils.data import default_collate, get_worker_info
+from torch.utils.data import Subset, default_collate, get_worker_info
 
 from ._windows import content_frames, random_window_starts
 from .augment import spec_augment
@@ -23,6 +25,8 @@ from .augment import spec_augment
 __all__ = [
     "PredictionCollate",
     "TrainingCollate",
+    "ValidationClips",
+    "collate_originals",
     "crop_random_windows",
     "draw_views",
     "global_mean_std",
@@ -213,6 +217,9 @@ def _split(batch):
 class PredictionCollate:
     """``collate_fn`` of prediction: view 0 of each clip, stacked, as float32, normalised.
 
+    Also collates the windows that validation scores, which go through
+    prediction (see ``MelCNNClassifier.validation_step``).
+
     Parameters
     ----------
     normalize : {"global", "per_clip"} or None
@@ -334,6 +341,24 @@ class TrainingCollate:
             seed = self.seed if worker is None else _mix(self.seed, worker.seed)
             self._generator, self._stream = seeded_generator(seed), stream
         return self._generator
+
+
+def collate_originals(batch):
+    """``collate_fn`` of a fit's validation clips: view 0 of each, stacked, values unchanged.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (batch, n_mels, n_frames) or (batch, 1, n_mels, n_frames)
+        In the clips' dtype; windowed, cast and normalised later, as in
+        prediction.
+    y : torch.Tensor of shape (batch,)
+    """
+    clips, y = _split(batch)
+    return stack_clips(clips), y
+
+
+class ValidationClips(Subset):
+    """The validation clips of a fit: a ``Subset`` that ``MelCNNClassifier`` scores as ``predict_proba`` would."""
 
 
 # ----------------------------------------------------------------------------

@@ -10,9 +10,11 @@ skorch's own argument check, and raises one :class:`EstimatorParameterError`
 with every problem found.
 """
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from skorch import NeuralNet
 
 from ._device import resolve_device
@@ -21,8 +23,9 @@ from .callbacks import LR_SCHEDULES
 from .exceptions import EstimatorParameterError
 
 __all__ = [
-    "Interval", "Options", "InstanceOf", "Satisfies", "MASK_PARAMS", "MEL_CNN_RULES",
+    "Interval", "Options", "InstanceOf", "Satisfies", "MASK_PARAMS", "MEL_CNN_RULES", "accepts_argument",
     "check_module_n_classes", "check_parameters", "describe", "parameter_problems",
+    "takes_probability_targets",
 ]
 
 MASK_PARAMS = ("time_mask_param", "freq_mask_param", "num_time_masks", "num_freq_masks")
@@ -207,8 +210,9 @@ def check_parameters(net, rules, *, reset):
     rules : dict
         As for :func:`parameter_problems` (``net._parameter_rules``).
     reset : bool
-        Whether this fit initialises the net (the ``class_weight`` rules
-        about the criterion apply only then).
+        Whether this fit initialises the net (the rules about what
+        ``class_weight`` and ``label_smoothing`` pass to the criterion apply
+        only then: a warm start keeps the fitted criterion).
     """
     problems = parameter_problems(net, rules) + _combination_problems(net, reset=reset)
     problems += skorch_argument_problems(net)
@@ -224,6 +228,47 @@ def check_module_n_classes(net, n_classes):
             f"module__n_classes={requested!r} does not match the {n_classes} "
             "classes in y; leave module__n_classes unset, it is set from y."
         )
+
+
+def accepts_argument(cls, name):
+    """Whether ``cls``, a class, takes the keyword argument ``name`` (False for an instance).
+
+    ``**kwargs`` counts as taking it, except ``torch.nn.Module``'s own, which a
+    subclass without an ``__init__`` inherits and which refuses every keyword.
+    """
+    if not isinstance(cls, type) or cls.__init__ is torch.nn.Module.__init__:
+        return False
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def takes_probability_targets(criterion):
+    """Whether ``criterion`` (a class or an instance) takes class-probability targets, as mixup gives."""
+    loss = torch.nn.CrossEntropyLoss
+    return isinstance(criterion, loss) or (isinstance(criterion, type) and issubclass(criterion, loss))
+
+
+def _name(criterion):
+    return criterion.__name__ if isinstance(criterion, type) else f"an instance of {type(criterion).__name__}"
+
+
+def _criterion_problem(param, value, keyword, criterion, switch_off):
+    """Why ``param=value`` cannot reach ``criterion`` through its ``keyword`` argument, or None."""
+    if not isinstance(criterion, type):
+        return (
+            f"{param}={value!r} is passed to the criterion as {keyword}=..., but criterion is "
+            f"{_name(criterion)}, which is used as given; set {switch_off} (and give the instance "
+            f"its own {keyword}) or pass the class, e.g. criterion=torch.nn.CrossEntropyLoss."
+        )
+    if not accepts_argument(criterion, keyword):
+        return (
+            f"{param}={value!r} needs a criterion that takes {keyword}, which {_name(criterion)} "
+            f"does not; set {switch_off} or use criterion=torch.nn.CrossEntropyLoss."
+        )
+    return None
 
 
 def _combination_problems(net, *, reset):
@@ -245,15 +290,41 @@ def _combination_problems(net, *, reset):
                 f"{prefix}__collate_fn cannot be set: {type(net).__name__} collates "
                 "batches itself (normalisation, augmentation)."
             )
-    if reset and net.class_weight is not None:
-        if not isinstance(net.criterion, type):
-            problems.append(
-                "class_weight needs criterion to be a class (e.g. "
-                "torch.nn.CrossEntropyLoss) so the weights can be passed to it."
+    criterion, criterion_params = net.criterion, net.get_params_for("criterion")
+    # mixup blends the targets of every training batch, so it needs a criterion
+    # that takes class probabilities in every fit, not only the first
+    if _is_positive(net.mixup_alpha) and not takes_probability_targets(criterion):
+        problems.append(
+            f"mixup_alpha={net.mixup_alpha!r} needs a criterion that takes class-probability "
+            f"targets (mixup blends the one-hot targets), which {_name(criterion)} does not; "
+            "set mixup_alpha=0 or use criterion=torch.nn.CrossEntropyLoss."
+        )
+    if not reset:  # the fitted criterion is kept: the rules below are about making it
+        return problems
+    if _is_positive(net.label_smoothing):
+        problem = _criterion_problem(
+            "label_smoothing", net.label_smoothing, "label_smoothing", criterion, "label_smoothing=0"
+        )
+        if problem is None and "label_smoothing" in criterion_params:
+            problem = (
+                f"label_smoothing={net.label_smoothing!r} and criterion__label_smoothing="
+                f"{criterion_params['label_smoothing']!r} both set label smoothing; use one "
+                "(label_smoothing=0 leaves it to criterion__label_smoothing)."
             )
-        if "weight" in net.get_params_for("criterion"):
-            problems.append("class_weight and criterion__weight both set class weights; use one.")
+        if problem is not None:
+            problems.append(problem)
+    if net.class_weight is not None:
+        problem = _criterion_problem("class_weight", net.class_weight, "weight", criterion, "class_weight=None")
+        if problem is None and "weight" in criterion_params:
+            problem = "class_weight and criterion__weight both set class weights; use one."
+        if problem is not None:
+            problems.append(problem)
     return problems
+
+
+def _is_positive(value):
+    """Whether a (possibly invalid) parameter value is a number above 0; invalid values are reported on their own."""
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_)) and value > 0
 
 
 def skorch_argument_problems(net):

@@ -12,7 +12,11 @@ import torch
 
 from featstore.statistics import content_frames as _content_frames
 
-__all__ = ["content_frames", "random_window_starts", "window_starts", "windowed_proba"]
+__all__ = ["CHUNK_CLIPS", "content_frames", "random_window_starts", "window_starts", "windowed_proba"]
+
+# Clips whose prediction windows are scored together: bounds the memory of one
+# call; validation during fit goes through the clips in chunks of the same size.
+CHUNK_CLIPS = 256
 
 
 def content_frames(x):
@@ -103,7 +107,7 @@ def window_starts(n_content, window, *, n_frames, hop=None):
     return [int(s) for s in np.rint(np.linspace(0, span, n_gaps + 1))]
 
 
-def windowed_proba(predict_proba, X, window, *, chunk_clips=256):
+def windowed_proba(predict_proba, X, window, *, chunk_clips=CHUNK_CLIPS):
     """Mean class probabilities over the windows covering each clip.
 
     Parameters
@@ -115,12 +119,13 @@ def windowed_proba(predict_proba, X, window, *, chunk_clips=256):
     window : int
         Window length in frames; clips of at most ``window`` frames are
         scored whole.
-    chunk_clips : int, default=256
+    chunk_clips : int, default=CHUNK_CLIPS (256)
         Clips whose windows are scored together (bounds the memory).
 
     Returns
     -------
     numpy.ndarray of shape (n_clips, n_classes)
+        In the dtype ``predict_proba`` returns.
     """
     n_frames = X.shape[-1]
     if window >= n_frames:
@@ -134,5 +139,8 @@ def windowed_proba(predict_proba, X, window, *, chunk_clips=256):
         )
         proba = predict_proba(windows)
         first = np.cumsum([0] + [len(s) for s in starts[:-1]])
-        parts.append(np.add.reduceat(proba, first, axis=0) / np.array([len(s) for s in starts])[:, None])
+        mean = np.add.reduceat(proba, first, axis=0) / np.array([len(s) for s in starts])[:, None]
+        # in the dtype of the window probabilities, as whole clips give them: the
+        # mean of float32 probabilities sums to 1 only to float32 precision
+        parts.append(mean.astype(proba.dtype, copy=False))
     return np.concatenate(parts)

@@ -1,12 +1,17 @@
 """skorch callbacks and scorers used by ``MelCNNClassifier``."""
 
+import copy
+import math
+
 import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 
-__all__ = ["LRSchedule", "RestoreBestParams", "default_callbacks", "encoded_accuracy"]
+__all__ = ["EarlyStoppingAfterWarmUp", "LRSchedule", "RestoreBestParams", "default_callbacks", "encoded_accuracy"]
 
 LR_SCHEDULES = ("onecycle", "cosine")
+ONECYCLE_WARM_UP = 0.3  # share of the steps over which "onecycle" climbs to its peak (torch's pct_start)
+COSINE_WARM_UP = 0.05  # the same for "cosine"
 
 
 def default_callbacks(early_stopping=None, lr_schedule=None):
@@ -16,7 +21,8 @@ def default_callbacks(early_stopping=None, lr_schedule=None):
     Parameters
     ----------
     early_stopping : int or None, default=None
-        Patience in epochs on the validation loss; None adds no early stopping.
+        Patience in epochs on the validation loss (:class:`EarlyStoppingAfterWarmUp`);
+        None adds no early stopping.
     lr_schedule : {"onecycle", "cosine"} or None, default=None
         See :class:`LRSchedule`; None keeps the learning rate constant.
 
@@ -26,7 +32,7 @@ def default_callbacks(early_stopping=None, lr_schedule=None):
     """
     stopping = None
     if early_stopping is not None:
-        stopping = EarlyStopping(monitor="valid_loss", patience=early_stopping, load_best=False)
+        stopping = EarlyStoppingAfterWarmUp(monitor="valid_loss", patience=early_stopping, load_best=False)
     return [
         ("lr_schedule", None if lr_schedule is None else LRSchedule(lr_schedule)),
         ("epoch_timer", EpochTimer()),
@@ -54,6 +60,13 @@ class LRSchedule(Callback):
     Parameters
     ----------
     kind : {"onecycle", "cosine"}, default="onecycle"
+
+    Attributes
+    ----------
+    warm_up_steps_ : int
+        Steps (training batches) until the learning rate peaks.
+    steps_done_ : int
+        Training batches so far in this schedule.
     """
 
     def __init__(self, kind="onecycle"):
@@ -64,9 +77,13 @@ class LRSchedule(Callback):
         steps = max(1, len(net.get_iterator(dataset_train, training=True)) * net.max_epochs)
         optimizer = net.optimizer_
         if self.kind == "onecycle":
-            self.scheduler_ = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=net.lr, total_steps=steps)
+            self.scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=net.lr, total_steps=steps, pct_start=ONECYCLE_WARM_UP,
+            )
+            # OneCycleLR turns from climbing to annealing at step pct_start * steps - 1
+            warm_up = max(0, math.ceil(ONECYCLE_WARM_UP * steps - 1))
         elif self.kind == "cosine":
-            warm_up = max(1, int(0.05 * steps))
+            warm_up = max(1, int(COSINE_WARM_UP * steps))
             self.scheduler_ = torch.optim.lr_scheduler.SequentialLR(
                 optimizer,
                 [
@@ -78,11 +95,20 @@ class LRSchedule(Callback):
         else:
             raise ValueError(f"LRSchedule kind must be one of {LR_SCHEDULES}; got {self.kind!r}.")
         self.steps_left_ = steps
+        self.warm_up_steps_ = warm_up
+        self.steps_done_ = 0
 
     def on_batch_end(self, net, training=False, **kwargs):
-        if training and self.steps_left_ > 1:  # OneCycleLR refuses a step past its end
+        if not training:
+            return
+        self.steps_done_ += 1
+        if self.steps_left_ > 1:  # OneCycleLR refuses a step past its end
             self.scheduler_.step()
             self.steps_left_ -= 1
+
+    def in_warm_up(self):
+        """Whether the learning rate has not yet reached its peak."""
+        return self.steps_done_ < self.warm_up_steps_
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -144,13 +170,42 @@ class RestoreBestParams(Callback):
         return state
 
 
+class EarlyStoppingAfterWarmUp(EarlyStopping):
+    """skorch's ``EarlyStopping``, except that epochs of a learning-rate warm-up do not count.
+
+    While the learning rate climbs to its peak (the first 30% of the steps
+    under ``lr_schedule="onecycle"``, 5% under ``"cosine"``; see
+    :class:`LRSchedule`), the validation loss may well rise; an epoch that
+    ends before the peak is therefore never counted against ``patience``,
+    though a new best during it still sets the score to beat. Without an
+    :class:`LRSchedule` among the net's callbacks every epoch counts.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        schedule = next((cb for _, cb in net.callbacks_ if isinstance(cb, LRSchedule)), None)
+        if schedule is None or not schedule.in_warm_up():
+            return super().on_epoch_end(net, **kwargs)
+        # skorch's bookkeeping of a new best, without counting a miss
+        current_score = net.history[-1, self.monitor]
+        if self._is_score_improved(current_score):
+            self.misses_ = 0
+            self.dynamic_threshold_ = self._calc_new_threshold(current_score)
+            self.best_epoch_ = net.history[-1, "epoch"]
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        return None
+
+
 def encoded_accuracy(net, X, y):
     """Accuracy of ``net`` on a skorch dataset whose targets are encoded 0..n-1.
 
     skorch's ``"accuracy"`` scorer compares ``net.predict`` with the dataset's
     targets; ``MelCNNClassifier.predict`` returns the original labels while
     the internal datasets hold encoded ones, so the validation accuracy is
-    computed on the argmax of ``predict_proba`` instead.
+    computed on the argmax of ``predict_proba`` instead. For the validation
+    clips of a fit these are the probabilities ``predict_proba`` gives for
+    those clips as arrays (windows averaged), taken from what
+    ``validation_step`` computed.
     """
     y_pred = net.predict_proba(X).argmax(axis=1)
     return float(np.mean(np.asarray(y_pred) == np.asarray(y)))

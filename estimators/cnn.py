@@ -7,22 +7,25 @@ import numpy as np
 import torch
 from sklearn.preprocessing import LabelEncoder
 from skorch import NeuralNet, NeuralNetClassifier
-from skorch.utils import is_dataset
-from torch.utils.data import Subset
+from skorch.utils import is_dataset, to_device, to_numpy, to_tensor
+from torch.utils.data import DataLoader, Subset
 
 from ._batching import (
     PredictionCollate,
     TrainingCollate,
+    ValidationClips,
+    collate_originals,
     global_mean_std,
     prediction_loader_options,
     training_loader_options,
 )
 from ._device import AutoDeviceMixin, resolve_device
-from ._params import MASK_PARAMS, MEL_CNN_RULES, check_module_n_classes, check_parameters
+from ._loss import soft_target_weighted_mean
+from ._params import MASK_PARAMS, MEL_CNN_RULES, accepts_argument, check_module_n_classes, check_parameters
 from ._plan import FitPlan, class_weights, draw_seeds, split_by_group, torch_seeded
 from ._threads import effective_n_threads, torch_threads
 from ._validation import check_groups, check_spectrograms, check_targets, encode_labels
-from ._windows import windowed_proba
+from ._windows import CHUNK_CLIPS, windowed_proba
 from .callbacks import default_callbacks
 from .exceptions import EstimatorParameterError
 from .modules import MelCNN
@@ -51,9 +54,13 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
 
     Unlike plain skorch, no data is held out silently: validation happens only
     when asked for, through ``validation_fold`` (or an explicit
-    ``train_split``). With validation, the parameters of the epoch with the
-    lowest validation loss are kept in memory and restored at the end of
-    ``fit`` (nothing is written to disk).
+    ``train_split``). Validation scores its clips exactly as
+    :meth:`predict_proba` would (the windows of ``crop_frames`` averaged per
+    clip, see :meth:`validation_step`), so ``valid_loss``, ``valid_acc``,
+    the epoch kept and early stopping all judge what ``predict`` will
+    return. With validation, the parameters of the epoch with the lowest
+    validation loss are kept in memory and restored at the end of ``fit``
+    (nothing is written to disk).
 
     Parameters
     ----------
@@ -62,8 +69,17 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         ``n_classes``, that argument is set from the classes seen in ``fit``.
         Configure it with ``module__<name>``, e.g. ``module__channels=(16, 32)``
         or ``module__dropout=0.2``.
-    criterion : torch loss class, default=torch.nn.CrossEntropyLoss
-        Applied to the logits.
+    criterion : torch loss class or instance, default=torch.nn.CrossEntropyLoss
+        Applied to the logits in training. Used as given, configured with
+        ``criterion__<name>``; ``class_weight`` and ``label_smoothing`` add
+        ``weight=`` and ``label_smoothing=`` to a class that takes them.
+        ``fit`` refuses a combination that cannot work: ``label_smoothing >
+        0`` or ``class_weight`` with an instance or a class without that
+        argument (e.g. ``torch.nn.NLLLoss`` has no ``label_smoothing``), and
+        ``mixup_alpha > 0`` with a criterion other than ``CrossEntropyLoss``
+        (mixup's targets are class probabilities). In validation the
+        criterion receives the log of the window-averaged probabilities (see
+        :meth:`validation_step`).
     optimizer : torch optimizer class, default=torch.optim.AdamW
     lr : float, default=3e-3
         Learning rate (the peak of ``lr_schedule``).
@@ -102,16 +118,21 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         Train on windows of this many frames (128 frames are 1.6 s with the
         store's 12.5 ms hop), each clip cut at a new random position every
         epoch inside its content (the frames before any trailing padding);
-        predict on overlapping windows averaged per clip (see
+        predict and validate on overlapping windows averaged per clip (see
         :meth:`predict_proba`). None trains and predicts on whole clips.
-        Clips of at most ``crop_frames`` frames are used whole.
+        Clips of at most ``crop_frames`` frames are used whole. Windows are
+        cut before normalisation, so ``normalize="per_clip"`` standardises
+        each window.
     mixup_alpha : float, default=0.3
         Mixup: every training batch is blended with a shuffled copy of
         itself, inputs and one-hot targets alike, with a weight drawn from
-        ``Beta(mixup_alpha, mixup_alpha)``; 0 disables it.
+        ``Beta(mixup_alpha, mixup_alpha)``; 0 disables it. Needs a criterion
+        that takes class-probability targets (``CrossEntropyLoss``).
     label_smoothing : float, default=0.1
-        Passed to the criterion (``CrossEntropyLoss(label_smoothing=...)``);
-        0 disables it.
+        Passed to the criterion (``CrossEntropyLoss(label_smoothing=...)``),
+        which must be a class that takes it; 0 passes nothing (the
+        criterion's own setting, e.g. ``criterion__label_smoothing``, holds).
+        It applies to the validation loss too.
     lr_schedule : {"onecycle", "cosine"} or None, default="onecycle"
         Learning-rate schedule over all batches of a fit, peaking at ``lr``
         and ending near 0 (:class:`~estimators.callbacks.LRSchedule`); None
@@ -131,7 +152,14 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         ``"balanced"`` weights the loss by ``n_train / (n_classes * count)``
         per class, counted on the training clips (not the validation fold);
         a dict maps labels to weights (missing labels weigh 1). Stored in
-        ``class_weight_``.
+        ``class_weight_`` and passed to the criterion as ``weight``. The loss
+        of a batch is then the weighted mean of its clips' losses, ``sum_i
+        w[y_i] * loss_i / sum_i w[y_i]``, as PyTorch's ``CrossEntropyLoss``
+        computes it for class labels; under mixup a blended clip weighs
+        ``lam * w[y_i] + (1 - lam) * w[y_j]`` and its loss is the sum of its
+        two classes' terms, each weighted by its class's weight, so the loss
+        keeps that meaning (and training and validation losses one scale;
+        PyTorch alone would divide by the batch size instead).
     validation_fold : {"first", "last"}, scalar or None, default=None
         Clips whose ``groups`` value equals this are used for validation (loss,
         accuracy, best-epoch selection) and not for training; e.g. fitting on
@@ -142,12 +170,26 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         Needs ``groups`` in ``fit``.
     early_stopping : int or None, default=None
         Stop when the validation loss has not improved for this many epochs
-        (needs validation). The best parameters are restored either way.
+        (needs validation). Epochs that end while ``lr_schedule`` is still
+        warming up (before the learning rate peaks: the first 30% of the
+        steps under ``"onecycle"``) do not count, as the validation loss
+        may rise while the learning rate climbs
+        (:class:`~estimators.callbacks.EarlyStoppingAfterWarmUp`). The best
+        parameters are restored either way.
     random_state : int, numpy.random.RandomState or None, default=None
-        Seeds weight initialisation, dropout, batch shuffling and the
-        augmentation masks inside ``fit``; torch's global RNG state (CPU, and
-        the CUDA device in use) is restored afterwards. The same int gives
-        identical predictions on the CPU.
+        Seeds everything random inside ``fit``: weight initialisation,
+        dropout, batch order and the training augmentation (views, windows,
+        mixup, masks), also in ``DataLoader`` workers
+        (``iterator_train__num_workers``), where every worker of every epoch
+        draws its own stream. torch's global RNG state (CPU, and the CUDA
+        device in use) is restored afterwards. Two fits give bit-identical
+        models when they have the same ``random_state`` (an int), data,
+        parameters, device, number of torch CPU threads (``n_threads_``) and
+        ``iterator_train__num_workers``, with the same library versions; on
+        the CPU, another number of threads can change the last bits of the
+        results, which then grow apart over training. A later
+        ``partial_fit`` (or ``warm_start`` fit) continues with new streams
+        (derived from ``random_state`` and the epochs already trained).
     n_threads : int or None, default=None
         torch CPU threads during ``fit``/``predict`` (restored afterwards).
         None: torch's current setting, capped by ``OMP_NUM_THREADS`` /
@@ -278,7 +320,8 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             Group of every clip (e.g. UrbanSound8K fold); needed by
             ``validation_fold``, ignored otherwise.
         **fit_params
-            Passed to the module's ``forward`` (skorch convention).
+            Passed to the module's ``forward`` in training (skorch
+            convention); validation, like ``predict``, calls it without them.
 
         Returns
         -------
@@ -300,7 +343,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         classes : array-like or None, default=None
             All class labels, for a first call whose ``y`` lacks some of them.
         **fit_params
-            Passed to the module's ``forward``.
+            As in :meth:`fit`.
 
         Returns
         -------
@@ -317,13 +360,16 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         With ``crop_frames`` (as fitted), each clip is scored on overlapping
         windows of that many frames (hop ``crop_frames // 2``) covering its
         content (the frames before any trailing padding), and the window
-        probabilities are averaged.
+        probabilities are averaged. Validation during ``fit`` scores its
+        clips with this same computation.
 
         Parameters
         ----------
         X : array-like of shape (n_clips, n_mels, n_frames) or (n_clips, n_views, n_mels, n_frames)
-            ``n_mels`` must match ``fit``. A torch ``Dataset`` is passed on to
-            skorch unchanged (used by skorch's scoring callbacks).
+            ``n_mels`` must match ``fit``; only view 0 is used. A torch
+            ``Dataset`` is passed on to skorch unchanged (skorch's scoring
+            callbacks pass the validation clips of a fit, which are scored as
+            arrays are).
 
         Returns
         -------
@@ -331,18 +377,18 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             Columns follow ``classes_``.
         """
         self.check_is_fitted()
+        if isinstance(X, ValidationClips):
+            # skorch's scoring callbacks during fit: through forward_iter, which
+            # they replace by what validation_step returned for these clips
+            return np.concatenate([np.exp(to_numpy(log_proba)) for log_proba in self.forward_iter(X)])
         if is_dataset(X):
             return super().predict_proba(X)
         X = check_spectrograms(
             X, estimator_name=type(self).__name__, min_size=self._min_input_size(),
             n_mels=self.n_mels_in_,
         )
-        X = _originals(X)
         with torch_threads(effective_n_threads(self.n_threads)):
-            window = self.__dict__.get("crop_frames_", self.crop_frames)
-            if window is None:
-                return super().predict_proba(X)
-            return windowed_proba(super().predict_proba, X, window)
+            return self._clip_proba(_originals(X))
 
     def predict(self, X):
         """Predicted class labels.
@@ -392,29 +438,60 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         """Instantiate the module, with ``n_classes`` from the fitted classes."""
         kwargs = self.get_params_for("module")
         encoder = self.__dict__.get("label_encoder_")
-        if encoder is not None and _accepts_argument(self.module, "n_classes"):
+        if encoder is not None and accepts_argument(self.module, "n_classes"):
             kwargs.setdefault("n_classes", len(encoder.classes_))
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
     def initialize_criterion(self):
-        """Instantiate the criterion, weighted by ``class_weight_`` and smoothed by ``label_smoothing``."""
+        """Instantiate the criterion as given, with ``weight`` from ``class_weight_`` and
+        ``label_smoothing`` added when those are set.
+
+        ``fit`` refuses, before training, a criterion that cannot take them
+        (an instance, or a class without that argument).
+        """
         kwargs = self.get_params_for("criterion")
         weight = self.__dict__.get("class_weight_")
         if weight is not None:
-            kwargs.setdefault("weight", torch.as_tensor(weight, dtype=torch.float32))
+            kwargs["weight"] = torch.as_tensor(weight, dtype=torch.float32)
         if self.label_smoothing:
-            kwargs.setdefault("label_smoothing", float(self.label_smoothing))
+            kwargs["label_smoothing"] = float(self.label_smoothing)
         self.criterion_ = self.initialized_instance(self.criterion, kwargs)
         return self
 
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion on one batch; with mixup's soft targets and class weights, a weighted mean.
+
+        PyTorch's weighted ``CrossEntropyLoss`` divides by the batch size for
+        class-probability targets, by the sum of the targets' weights for
+        class indices; the former is rescaled to the latter
+        (:func:`~estimators._loss.soft_target_weighted_mean`), so that class
+        weights mean the same with and without mixup.
+        """
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        weight = getattr(self.criterion_, "weight", None)
+        if (
+            weight is not None
+            and getattr(self.criterion_, "reduction", None) == "mean"
+            and torch.is_tensor(y_true) and y_true.is_floating_point() and y_true.dim() == 2
+        ):
+            loss = soft_target_weighted_mean(loss, y_true, weight)
+        return loss
+
     def get_split_datasets(self, X, y=None, **fit_params):
-        """Train/validation datasets: the ``validation_fold`` split, if any."""
+        """Train/validation datasets: the ``validation_fold`` split, if any.
+
+        The validation part is marked (a ``ValidationClips``) so that
+        :meth:`validation_step` scores it as :meth:`predict_proba` would.
+        """
         plan = self.__dict__.get("_fit_plan_")
-        if plan is None or plan.valid_index is None:
-            return super().get_split_datasets(X, y, **fit_params)
-        dataset = self.get_dataset(X, y)
-        return Subset(dataset, plan.train_index), Subset(dataset, plan.valid_index)
+        if plan is not None and plan.valid_index is not None:
+            dataset = self.get_dataset(X, y)
+            return Subset(dataset, plan.train_index), ValidationClips(dataset, plan.valid_index)
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        if dataset_valid is None:
+            return dataset_train, None
+        return dataset_train, ValidationClips(dataset_valid, np.arange(len(dataset_valid)))
 
     def get_iterator(self, dataset, training=False):
         """DataLoader of one pass over ``dataset``, its ``collate_fn`` suited to the pass.
@@ -423,9 +500,17 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
           windows, normalisation, mixup, masks); batches shuffled by default
           (``iterator_train__shuffle``), and the loader's generator seeded
           from ``random_state`` (it also seeds the loader's workers).
-        - Anything else (prediction, validation): :meth:`_prediction_collate`
-          (view 0, normalisation).
+        - The validation clips of a fit: the original clips (view 0) as they
+          are, :data:`~estimators._windows.CHUNK_CLIPS` at a time, for
+          :meth:`validation_step`; in the calling process (the
+          ``iterator_valid__*`` options apply to the prediction inside it).
+        - Anything else (prediction, the windows scored in validation):
+          :meth:`_prediction_collate` (view 0, normalisation).
         """
+        if isinstance(dataset, ValidationClips):
+            return DataLoader(
+                dataset, batch_size=CHUNK_CLIPS, collate_fn=collate_originals, generator=torch.Generator(),
+            )
         plan = self.__dict__.get("_fit_plan_")
         if training and plan is not None:
             options = training_loader_options(
@@ -438,6 +523,38 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             {"batch_size": self.batch_size, **self.get_params_for(prefix)}, n_items=len(dataset),
         )
         return getattr(self, prefix)(dataset, collate_fn=self._prediction_collate(), **options)
+
+    def validation_step(self, batch, **fit_params):
+        """Score a chunk of validation clips exactly as :meth:`predict_proba` would.
+
+        ``batch`` holds original clips (view 0) as they were given, and their
+        encoded targets. Their probabilities ``p`` come from the computation
+        of :meth:`predict_proba` (windows, then normalisation, then the mean
+        of the window probabilities). The criterion receives their logarithm,
+        ``log(p)``, as if it were logits: for ``CrossEntropyLoss`` that is
+        exactly the negative log-likelihood of the averaged probability (with
+        the class weights and label smoothing of training). ``fit_params`` do
+        not reach the module here, as in :meth:`predict_proba`.
+
+        Returns
+        -------
+        dict
+            ``loss`` and ``y_pred``, ``log(p)``, which skorch's scoring
+            callbacks turn back into ``p`` (see :meth:`predict_proba`).
+        """
+        X_clips, y = batch
+        log_proba = self._clip_log_proba(X_clips)
+        with self._resolved_device(), torch.no_grad():
+            loss = self.criterion_(to_tensor(log_proba, device=self.device), to_tensor(y, device=self.device))
+        return {"loss": loss, "y_pred": log_proba}
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        """skorch's ``forward_iter``; for a fit's validation clips, ``log(p)`` chunk by chunk (see :meth:`validation_step`)."""
+        if not isinstance(X, ValidationClips):
+            yield from super().forward_iter(X, training=training, device=device)
+            return
+        for X_clips, _ in self.get_iterator(X, training=False):
+            yield to_device(self._clip_log_proba(X_clips), device)
 
     # ------------------------------------------------------------------
     # internals
@@ -458,6 +575,24 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
             normalize=self.__dict__.get("normalize_", self.normalize),
             mean=self.__dict__.get("input_mean_"), std=self.__dict__.get("input_std_"),
         )
+
+    def _clip_proba(self, X):
+        """The probabilities of :meth:`predict_proba` for checked clips ``X`` (view 0 only).
+
+        The windows of ``crop_frames_`` covering each clip's content, scored
+        by skorch's ``predict_proba`` (batches of :meth:`_prediction_collate`,
+        so windows are normalised after they are cut) and averaged per clip;
+        whole clips without ``crop_frames_``.
+        """
+        window = self.__dict__.get("crop_frames_", self.crop_frames)
+        if window is None:
+            return super().predict_proba(X)
+        return windowed_proba(super().predict_proba, X, window)
+
+    def _clip_log_proba(self, X):
+        """``log`` of :meth:`_clip_proba` as a float32 tensor, probabilities of 0 taken as the smallest float32."""
+        proba = torch.from_numpy(np.asarray(self._clip_proba(X), dtype=np.float32))
+        return proba.clamp_min(torch.finfo(torch.float32).tiny).log()
 
     def _is_fitted(self):
         return bool(self.initialized_) and "label_encoder_" in self.__dict__
@@ -543,12 +678,3 @@ def _originals(X):
     """View 0 (the original clip) of ``(n_clips, n_views, n_mels, n_frames)`` input, as
     ``(n_clips, 1, n_mels, n_frames)``; 3-D input as it is. No copy."""
     return X[:, :1] if X.ndim == 4 else X
-
-
-def _accepts_argument(module, name):
-    """Whether ``module``, a class, takes the keyword argument ``name``."""
-    try:
-        parameters = inspect.signature(module).parameters.values() if isinstance(module, type) else ()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)

@@ -16,6 +16,7 @@ from estimators._params import (
     Interval,
     Options,
     Satisfies,
+    _combination_problems,
     check_parameters,
     describe,
     parameter_problems,
@@ -182,7 +183,9 @@ def test_every_problem_is_collected_into_one_error():
         ({"validation_fold": 2, "train_split": lambda ds, y: (ds, ds)}, "both define a validation set"),
         ({"early_stopping": 3}, "needs validation data"),
         ({"iterator_valid__collate_fn": list}, "iterator_valid__collate_fn cannot be set"),
-        ({"class_weight": "balanced", "criterion": torch.nn.CrossEntropyLoss()}, "criterion to be a class"),
+        ({"class_weight": "balanced", "criterion": torch.nn.CrossEntropyLoss(), "label_smoothing": 0},
+         r"class_weight='balanced' is passed to the criterion as weight=\.\.\., but criterion is an instance of "
+         r"CrossEntropyLoss, which is used as given; set class_weight=None"),
         ({"class_weight": "balanced", "criterion__weight": torch.ones(2)}, "both set class weights"),
         ({"lrr": 0.1}, r"unexpected argument\(s\) lrr"),
     ],
@@ -206,3 +209,51 @@ def test_skorch_check_leaves_the_net_as_it_was():
     before = dict(vars(clf))
     check_parameters(clf, MEL_CNN_RULES, reset=True)
     assert vars(clf) == before
+
+
+class NoWeightLoss(torch.nn.Module):
+    """A criterion class that takes neither ``weight`` nor ``label_smoothing``."""
+
+    def forward(self, logits, target):
+        return torch.nn.functional.cross_entropy(logits, target)
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"criterion": torch.nn.NLLLoss}, [
+            "mixup_alpha=0.3 needs a criterion that takes class-probability targets (mixup blends the one-hot "
+            "targets), which NLLLoss does not; set mixup_alpha=0 or use criterion=torch.nn.CrossEntropyLoss.",
+            "label_smoothing=0.1 needs a criterion that takes label_smoothing, which NLLLoss does not; set "
+            "label_smoothing=0 or use criterion=torch.nn.CrossEntropyLoss.",
+        ]),
+        ({"criterion": torch.nn.NLLLoss, "mixup_alpha": 0, "label_smoothing": 0.0}, []),
+        ({"criterion": torch.nn.NLLLoss, "mixup_alpha": 0, "label_smoothing": 0, "class_weight": "balanced"}, []),
+        ({"criterion": torch.nn.CrossEntropyLoss(weight=torch.ones(3))}, [
+            "label_smoothing=0.1 is passed to the criterion as label_smoothing=..., but criterion is an instance "
+            "of CrossEntropyLoss, which is used as given; set label_smoothing=0 (and give the instance its own "
+            "label_smoothing) or pass the class, e.g. criterion=torch.nn.CrossEntropyLoss.",
+        ]),
+        ({"criterion": torch.nn.CrossEntropyLoss(weight=torch.ones(3)), "label_smoothing": 0}, []),
+        ({"criterion": NoWeightLoss, "mixup_alpha": 0, "label_smoothing": 0, "class_weight": {0: 2.0}}, [
+            "class_weight={0: 2.0} needs a criterion that takes weight, which NoWeightLoss does not; set "
+            "class_weight=None or use criterion=torch.nn.CrossEntropyLoss.",
+        ]),
+        ({"criterion__label_smoothing": 0.2}, [
+            "label_smoothing=0.1 and criterion__label_smoothing=0.2 both set label smoothing; use one "
+            "(label_smoothing=0 leaves it to criterion__label_smoothing).",
+        ]),
+        ({"criterion__label_smoothing": 0.2, "label_smoothing": 0}, []),
+    ],
+    ids=["NLLLoss with the recipe", "NLLLoss plain", "NLLLoss weighted", "instance with smoothing",
+         "instance plain", "class without weight", "two smoothings", "criterion's own smoothing"],
+)
+def test_criterion_rules_say_which_parameter_cannot_reach_the_criterion(params, expected):
+    problems = _combination_problems(MelCNNClassifier(**params), reset=True)
+    assert problems == expected
+
+
+def test_mixup_rule_holds_in_every_fit_while_the_criterion_rules_hold_when_initialising():
+    clf = MelCNNClassifier(criterion=torch.nn.NLLLoss)
+    assert _combination_problems(clf, reset=False) == [_combination_problems(clf, reset=True)[0]]
+    assert "mixup_alpha=0.3" in _combination_problems(clf, reset=False)[0]

@@ -311,6 +311,7 @@ def test_one_view_is_the_plain_form_and_prediction_reads_view_zero(toy, fitted_r
     # prediction reads view 0 only, in float16 as given
     views = np.stack([X, X[:, ::-1]], axis=1).astype(np.float16)
     assert np.array_equal(fitted_recipe.predict_proba(views), fitted_recipe.predict_proba(views[:, 0]))
+    # (that training draws the other views: test_training_draws_views_with_their_probabilities...)
     with pytest.raises(EstimatorParameterError, match=r"'original_view_prob' parameter .* \[0, 1\] or None\. Got 1\.5"):
         MelCNNClassifier(**{**params, "original_view_prob": 1.5}).fit(views, y)
 
@@ -370,3 +371,31 @@ def test_every_epoch_cuts_each_clip_at_a_new_window():
     moved = (starts[1:] != starts[:-1]).mean()
     assert moved > 0.9, moved
     assert all(len(set(starts[:, clip])) >= 3 for clip in range(32))
+
+
+def test_training_draws_views_with_their_probabilities_and_nothing_else_does(rng):
+    """View v of every clip is the original plus 500 * v dB: the level of an input says its view."""
+    X, y = toy_task(rng, n_frames=80)
+    views = np.stack([X + 500.0 * v for v in range(3)], axis=1)
+    groups = np.arange(len(X)) % 4
+    clf = MelCNNClassifier(
+        **{**TINY, "max_epochs": 6}, crop_frames=32, mixup_alpha=0.0, normalize=None, original_view_prob=0.5,
+        validation_fold=3, callbacks=[("inputs", RecordModuleInputs())],
+    ).fit(views, y, groups=groups)
+    recorder = dict(clf.callbacks_)["inputs"]
+    train = torch.cat([torch.cat(batches) for batches in recorder.train_epochs_])
+    assert len(train) == 6 * 72 and train.shape[1:] == (1, 8, 32)
+    seen = np.round(train.mean(dim=(1, 2, 3)).numpy() / 500.0).astype(int)  # the view of each input
+    share = np.bincount(seen, minlength=3) / len(seen)
+    # 432 draws: the view 0 share has a standard deviation of 0.024, the others 0.021
+    np.testing.assert_allclose(share, [0.5, 0.25, 0.25], atol=0.1)
+    # validation (each epoch) and prediction score windows of view 0 only
+    def levels(inputs):
+        return torch.cat([i.reshape(len(i), -1).mean(dim=1) for i in inputs])
+
+    assert recorder.eval_inputs_ and {i.shape[-1] for i in recorder.eval_inputs_} == {32}
+    assert levels(recorder.eval_inputs_).max() < 250.0  # validation during fit
+    recorder.eval_inputs_.clear()
+    proba = clf.predict_proba(views)
+    assert recorder.eval_inputs_ and levels(recorder.eval_inputs_).max() < 250.0
+    np.testing.assert_array_equal(proba, clf.predict_proba(X))

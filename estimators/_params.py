@@ -162,6 +162,9 @@ MEL_CNN_RULES = {
         None,
     ],
     "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+    "verbose": [
+        Options("auto"), Interval(Integral, 0, None, closed="left"), InstanceOf((bool, np.bool_), "a bool"),
+    ],
 }
 
 

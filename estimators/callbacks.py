@@ -2,12 +2,21 @@
 
 import copy
 import math
+import multiprocessing
+import sys
+import threading
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from tqdm import tqdm
 
-__all__ = ["EarlyStoppingAfterWarmUp", "LRSchedule", "RestoreBestParams", "default_callbacks", "encoded_accuracy"]
+from ._threads import _current_dask_worker
+
+__all__ = [
+    "EarlyStoppingAfterWarmUp", "LRSchedule", "ProgressLog", "RestoreBestParams", "default_callbacks",
+    "encoded_accuracy", "progress_is_shown",
+]
 
 LR_SCHEDULES = ("onecycle", "cosine")
 ONECYCLE_WARM_UP = 0.3  # share of the steps over which "onecycle" climbs to its peak (torch's pct_start)
@@ -16,7 +25,7 @@ COSINE_WARM_UP = 0.05  # the same for "cosine"
 
 def default_callbacks(early_stopping=None, lr_schedule=None):
     """``MelCNNClassifier``'s callbacks: skorch's defaults plus accuracy, best-epoch restore,
-    early stopping and the learning-rate schedule.
+    early stopping, the learning-rate schedule and the progress display.
 
     Parameters
     ----------
@@ -41,7 +50,7 @@ def default_callbacks(early_stopping=None, lr_schedule=None):
         ("valid_acc", EpochScoring(encoded_accuracy, name="valid_acc", lower_is_better=False)),
         ("restore_best", RestoreBestParams(monitor="valid_loss")),
         ("early_stopping", stopping),
-        ("print_log", PrintLog()),
+        ("print_log", ProgressLog()),
     ]
 
 
@@ -178,7 +187,8 @@ class EarlyStoppingAfterWarmUp(EarlyStopping):
     :class:`LRSchedule`), the validation loss may well rise; an epoch that
     ends before the peak is therefore never counted against ``patience``,
     though a new best during it still sets the score to beat. Without an
-    :class:`LRSchedule` among the net's callbacks every epoch counts.
+    :class:`LRSchedule` among the net's callbacks every epoch counts. With
+    ``verbose="auto"`` the stopping message is not printed.
     """
 
     def on_epoch_end(self, net, **kwargs):
@@ -194,6 +204,84 @@ class EarlyStoppingAfterWarmUp(EarlyStopping):
             if self.load_best:
                 self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
         return None
+
+    def _sink(self, text, verbose):
+        if not _is_auto(verbose):
+            super()._sink(text, verbose)
+
+
+def progress_is_shown():
+    """Whether ``verbose="auto"`` shows a progress bar in the calling context.
+
+    Only in the main thread of the main process, outside a Dask worker: never
+    in joblib's worker processes or threads (``cross_val_score`` or
+    ``GridSearchCV`` with ``n_jobs``), in a ``multiprocessing`` child or in
+    the tasks of a Dask worker.
+    """
+    return (
+        threading.current_thread() is threading.main_thread()
+        and multiprocessing.parent_process() is None
+        and _current_dask_worker() is None
+    )
+
+
+class _EpochBar(tqdm):
+    # no monitor thread: a bar over epochs has nothing for it to adjust
+    monitor_interval = 0
+
+
+class ProgressLog(PrintLog):
+    """What ``verbose`` shows of each epoch.
+
+    An int of 1 or more (or True): skorch's per-epoch table (this is skorch's
+    ``PrintLog``). ``"auto"``: a tqdm progress bar over the epochs of each
+    ``fit``/``partial_fit`` call, on stderr, with the last ``train_loss``,
+    ``valid_loss`` and ``valid_acc`` after it, shown only where
+    :func:`progress_is_shown`. 0 (or False): nothing.
+    """
+
+    def initialize(self):
+        super().initialize()
+        self._close()
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self._close()
+        if _is_auto(net.verbose) and progress_is_shown():
+            self.bar_ = _EpochBar(
+                total=net.max_epochs, desc=type(net).__name__, unit="epoch", file=sys.stderr, leave=True,
+            )
+
+    def on_epoch_end(self, net, **kwargs):
+        if not _is_auto(net.verbose):
+            return super().on_epoch_end(net, **kwargs)
+        bar = getattr(self, "bar_", None)
+        if bar is not None:
+            row = net.history[-1]
+            bar.set_postfix(
+                {key: f"{row[key]:.4g}" for key in ("train_loss", "valid_loss", "valid_acc") if key in row},
+                refresh=False,
+            )
+            bar.update()
+        return None
+
+    def on_train_end(self, net, **kwargs):
+        self._close()
+
+    def _close(self):
+        bar = getattr(self, "bar_", None)
+        if bar is not None:
+            bar.close()
+        self.bar_ = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["bar_"] = None  # holds the stream it writes to; only needed while training
+        return state
+
+
+def _is_auto(verbose):
+    return isinstance(verbose, str) and verbose == "auto"
 
 
 def encoded_accuracy(net, X, y):

@@ -98,8 +98,15 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         the ``device`` attribute and ``get_params()["device"]`` stay ``"auto"``
         (also while other threads fit or predict). An explicit device is
         used as given and must exist (``fit`` raises otherwise).
-    verbose : int, default=0
-        1 prints skorch's per-epoch table.
+    verbose : {"auto"}, int or bool, default="auto"
+        ``"auto"``: a progress bar over the epochs on stderr, with the last
+        training loss (and validation loss and accuracy), only in the main
+        thread of the main process: nothing inside joblib's workers
+        (``cross_val_score`` or ``GridSearchCV`` with ``n_jobs``), other
+        threads or Dask workers. 1 (or more): skorch's per-epoch table on
+        stdout. 0: nothing. Any value but 0 also lets skorch print its
+        one-line notes, e.g. "Re-initializing module." when a fitted net is
+        fitted again.
     normalize : {"global", "per_clip"} or None, default="global"
         ``"global"``: subtract the mean and divide by the standard deviation
         of all log-mel values of the training clips, learned in ``fit``
@@ -264,7 +271,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         batch_size=64,
         train_split=None,
         device="auto",
-        verbose=0,
+        verbose="auto",
         normalize="global",
         original_view_prob=None,
         crop_frames=128,

@@ -25,9 +25,9 @@ from estimators._params import (
 # scikit-learn's sentence, which every per-parameter message follows
 SENTENCE = re.compile(r"^The '(\w+)' parameter of (\w+) must be (.+)\. Got (.+) instead\.$")
 
-# Parameters checked elsewhere: skorch's own (module, criterion, optimizer,
-# verbose) and train_split, whose only rule ties it to validation_fold.
-NOT_IN_THE_TABLE = {"module", "criterion", "optimizer", "verbose", "train_split"}
+# Parameters checked elsewhere: skorch's own (module, criterion, optimizer) and
+# train_split, whose only rules tie them to other parameters.
+NOT_IN_THE_TABLE = {"module", "criterion", "optimizer", "train_split"}
 
 
 def test_every_parameter_of_the_classifier_has_a_rule():
@@ -113,9 +113,11 @@ def test_defaults_and_other_valid_values_pass():
         lr=np.float32(3e-4), max_epochs=np.int64(2), batch_size=-1, device=torch.device("cpu"),
         normalize=None, spec_augment=np.bool_(True), num_time_masks=0, class_weight={3: 0, 1: 2.5},
         validation_fold="fold-9", early_stopping=1, random_state=np.random.RandomState(0),
-        n_threads=1,
+        n_threads=1, verbose=2,
     )
     assert parameter_problems(valid, MEL_CNN_RULES) == []
+    for verbose in ("auto", 0, 1, False, True):
+        assert parameter_problems(MelCNNClassifier(verbose=verbose), MEL_CNN_RULES) == []
     for fold in (9, "first", "last", 1.5):
         assert parameter_problems(MelCNNClassifier(validation_fold=fold), MEL_CNN_RULES) == []
 
@@ -142,6 +144,7 @@ BAD = {
     "mixup_alpha": -0.2,
     "label_smoothing": 1.0,
     "lr_schedule": "step",
+    "verbose": "loud",
 }
 
 

@@ -38,8 +38,8 @@ JOBS_HELP = "workers: -1 for one per core (default), or a positive count"
 
 def main_parser() -> argparse.ArgumentParser:
     from ._validation import check_n_jobs, check_positive_int, check_seed
-    from .cli_options import add_feature_options
-    from .sources import DEFAULT_HUB_ID
+    from .cli_options import add_dataset_options, add_feature_options
+    from .sources import DATASETS, DEFAULT_HUB_ID
     from .synth import DEFAULT_N_CLIPS as SYNTHETIC_DEFAULT_CLIPS
     from .synth.esc50_plan import DEFAULT_N_CLIPS as SYNTHETIC_ESC50_DEFAULT_CLIPS
 
@@ -47,20 +47,21 @@ def main_parser() -> argparse.ArgumentParser:
     batch = _checked_int(check_positive_int, "--batch-size")
     parser = argparse.ArgumentParser(
         prog="python -m featstore",
-        description="Decode an UrbanSound8K-style dataset once into an HDF5 feature store.",
+        description="Decode a labelled sound dataset once into an HDF5 feature store.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build a feature store from a dataset")
     build.add_argument(
-        "source", nargs="?", default=f"hf:{DEFAULT_HUB_ID}",
+        "source", nargs="?", default=None,
         help=(
-            "a folder (UrbanSound8K layout, parquet files or a save_to_disk folder), "
-            f"hf:<dataset id>, or synthetic[:N|:full] (default: hf:{DEFAULT_HUB_ID})"
+            "a folder (UrbanSound8K or ESC-50 layout, one folder per class, parquet files or a save_to_disk "
+            "folder), a CSV of clips, hf:<dataset id>, or synthetic[:N|:full] / synthetic-esc50[:N|:full] "
+            f"(default: hf:{DEFAULT_HUB_ID}, or the audio folder of --metadata)"
         ),
     )
     build.add_argument("--out", required=True, help="the store to write, e.g. urbansound8k.h5")
-    build.add_argument("--jobs", type=jobs, default=-1, help=f"decoding {JOBS_HELP}")
+    build.add_argument("--jobs", type=jobs, default=None, help=f"decoding {JOBS_HELP}")
     build.add_argument("--overwrite", action="store_true", help="replace an existing store")
     build.add_argument(
         "--resume", action="store_true",
@@ -76,6 +77,7 @@ def main_parser() -> argparse.ArgumentParser:
              "audio files by the same paths), or 'local' to start a Dask LocalCluster of --jobs worker "
              "processes here",
     )
+    add_dataset_options(build, datasets=DATASETS)
     add_feature_options(build)
 
     info = commands.add_parser("info", help="counts per fold and class, configuration")
@@ -111,25 +113,27 @@ def _build(args) -> int:
     from ._blas import reproducible_blas
     from ._malloc import keep_freed_memory
     from .build import build_store
-    from .cli_options import config_from_options
+    from .cli_options import config_from_options, dataset_options
     from .sources import open_source
     from .synth.source import remove_abandoned_data
 
-    config = config_from_options(args)
+    config_from_options(args)  # a bad feature option is reported before the source is read
+    jobs = -1 if args.jobs is None else args.jobs
     reproducible_blas()
     keep_freed_memory()
     remove_abandoned_data()  # of killed builds from synthetic sources
     with contextlib.ExitStack() as stack:
-        source = stack.enter_context(open_source(args.source, seed=args.seed, n_jobs=args.jobs,
-                                                 progress=not args.quiet))
+        source = stack.enter_context(open_source(args.source, seed=args.seed, n_jobs=jobs, progress=not args.quiet,
+                                                 **dataset_options(args)))
         client = None
         if args.scheduler:
             from .cluster import dask_client
 
-            client = stack.enter_context(dask_client(args.scheduler, n_workers=args.jobs))
+            client = stack.enter_context(dask_client(args.scheduler, n_workers=jobs))
         summary = build_store(
-            source, args.out, config=config, n_jobs=args.jobs, batch_size=args.batch_size, overwrite=args.overwrite,
-            strict=args.strict, resume=args.resume, progress=not args.quiet, client=client,
+            source, args.out, config=config_from_options(args, clip_seconds=source.clip_seconds), n_jobs=jobs,
+            batch_size=args.batch_size, overwrite=args.overwrite, strict=args.strict, resume=args.resume,
+            progress=not args.quiet, client=client,
         )
     print(summary.format())
     return 0
@@ -140,12 +144,20 @@ def _info(args) -> int:
 
     store = FeatureStore(args.path)
     counts = store.counts()
-    counts["total"] = counts.sum(axis=1)
     print(f"{store.path}: {len(store)} clips in folds {list(store.folds)}, from {store.source}, built {store.created}")
+    print(f"dataset layout: {store.layout}; columns: "
+          + ", ".join(f"{part} = {column}" for part, column in store.columns.items() if column is not None))
+    print(f"classes ({len(store.class_names)}, label: name): "
+          + ", ".join(f"{i}: {name}" for i, name in enumerate(store.class_names)))
     print(f"feature config: {store.config.to_json()}")
     print(f"feature shapes: {store.config.feature_shapes}")
     if store.view_names:
         print(f"augmented views ({store.config.augment}): {', '.join(store.view_names)}")
+    if len(counts) and len(store.class_names) > 12:  # many classes read better as rows
+        counts = counts.T
+        counts.loc["total"] = counts.sum(axis=0)
+    else:
+        counts["total"] = counts.sum(axis=1)
     print(counts.to_string() if len(counts) else "no clips stored")
     rejected = store.rejected()
     print(f"rejected at build: {len(rejected)}")
@@ -232,6 +244,9 @@ def main(argv=None) -> int:
             args = parser.parse_args(argv)
             if args.command == "synth" and args.n_clips is not None and _synth_size_error(args):
                 parser.error(_synth_size_error(args))
+            if args.command == "build" and args.scheduler and args.scheduler != "local" and args.jobs is not None:
+                parser.error("--jobs sets the workers of a local build or of --scheduler local; a running cluster "
+                             f"({args.scheduler}) has its own workers: leave out --jobs")
             before = file_identity(args.out) if args.command == "build" else None
             code = COMMANDS[args.command](args)
             interrupt.check()  # a signal whose exception Python ignored (see featstore.interrupt)

@@ -8,8 +8,13 @@ sizes shrink:
 
 * the store holds 100 synthetic clips, the fewest with every class in every
   fold, of 0.5 s instead of 4 s (64 x 41 log-mels instead of 64 x 321), with
-  one augmented view, a gain, which needs no pitch shift or stretch;
-* ``MelCNNClassifier`` trains 1 epoch by default instead of 10.
+  one augmented view, a gain, which needs no pitch shift or stretch; beside it,
+  "esc50.h5" holds 250 synthetic ESC-50 clips (every class in every fold) of 0.5 s;
+* ``MelCNNClassifier`` trains 1 epoch by default instead of 10, and
+  ``make_stats_boosting`` 5 boosting iterations instead of 300.
+
+The shell commands of the README's "Other datasets" section run too, as
+written, in a folder holding the table of clips and the class folders they name.
 
 A block that cannot run small is preceded in its file by the line
 ``<!-- not run by the tests: REASON -->`` and is reported as skipped with that
@@ -27,7 +32,7 @@ from pathlib import Path
 import pytest
 import sklearn
 
-from estimators import MelCNNClassifier
+from estimators import MelCNNClassifier, make_stats_boosting
 from featstore import FeatureConfig, build_store, make_synthetic_dataset, open_source
 
 pytestmark = pytest.mark.slow
@@ -75,6 +80,8 @@ def store_folder(tmp_path_factory):
         open_source(root), folder / "urbansound8k.h5", config=FeatureConfig(clip_seconds=0.5, augment="gain:-6"),
         n_jobs=2, progress=False,
     )
+    with open_source("synthetic-esc50:250", n_jobs=2) as esc50:
+        build_store(esc50, folder / "esc50.h5", config=FeatureConfig(clip_seconds=0.5), n_jobs=2, progress=False)
     return folder
 
 
@@ -84,6 +91,7 @@ def small_runs():
     config = sklearn.get_config()
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(MelCNNClassifier.__init__.__kwdefaults__, "max_epochs", 1)
+        patch.setitem(make_stats_boosting.__kwdefaults__, "max_iter", 5)
         yield
     sklearn.set_config(**config)
 
@@ -105,6 +113,61 @@ def test_python_block_runs(path, line, code, store_folder, small_runs, monkeypat
     except BaseException:
         FAILED.add(path)
         raise
+
+
+# ----------------------------------------------------------------------------
+# README.md, "Other datasets": its commands run as written
+
+
+def _section(path, heading):
+    """The lines of ``path`` from ``heading`` to the next heading of its level."""
+    lines = path.read_text().splitlines()
+    start = lines.index(heading)
+    level = heading.split(" ")[0] + " "
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(level)), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def _other_datasets_commands():
+    section = _section(ROOT / "README.md", "## Other datasets")
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    return [line for block in blocks for line in block.splitlines() if line.startswith("python -m featstore")]
+
+
+def test_the_other_datasets_section_has_its_commands():
+    commands = _other_datasets_commands()
+    assert [c.split()[3] for c in commands] == ["synth", "build", "build", "build", "build"]
+
+
+def test_the_other_datasets_commands_run_as_written(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+    import soundfile as sf
+    from conftest import tone
+
+    rows = []
+    (tmp_path / "my-clips").mkdir()
+    for i, (label, fold) in enumerate([("dog", 1), ("cat", 1), ("dog", 2), ("cat", 2)]):
+        sf.write(tmp_path / "my-clips" / f"{i}.wav", tone(seconds=0.5, sample_rate=16000, freq=300 + 200 * i), 16000)
+        rows.append({"file_name": f"{i}.wav", "label": label, "fold": fold})
+    pd.DataFrame(rows).to_csv(tmp_path / "my-clips.csv", index=False)
+    for label, freq in (("yes", 300), ("no", 700)):
+        (tmp_path / "my-folders" / label).mkdir(parents=True)
+        for speaker in range(6):
+            sf.write(tmp_path / "my-folders" / label / f"spk{speaker}_nohash_0.wav",
+                     tone(seconds=0.3, sample_rate=16000, freq=freq), 16000)
+    for command in _other_datasets_commands():
+        argv = [sys.executable, *shlex.split(command)[1:]]
+        done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, (command, done.stderr)
+    from featstore import FeatureStore
+
+    assert FeatureStore(tmp_path / "esc50.h5").layout == "esc50"
+    assert len(FeatureStore(tmp_path / "esc10.h5").class_names) == 10
+    assert FeatureStore(tmp_path / "my-clips.h5").class_names == ("cat", "dog")
+    assert set(FeatureStore(tmp_path / "my-folders.h5").folds) <= {1, 2, 3, 4, 5}
 
 
 # ----------------------------------------------------------------------------

@@ -141,6 +141,58 @@ def test_killed_process_then_resume(store, tmp_path):
     assert figures(out) == figures(uninterrupted)
 
 
+def test_signal_campaign(store, tmp_path):
+    """SIGINT at 12 seeded random moments of a run: every time the file holds whole lines, and resuming gives the
+    uninterrupted results.
+
+    The signal comes from another thread, under the command line's handlers
+    (``featstore.interrupt``), so the interruption lands wherever the main thread
+    is: loading, fitting, writing the header or a line, or a finalizer, where
+    Python ignores it until the run checks for it before keeping a fit.
+    """
+    import random
+    import threading
+
+    from estimators.evaluation import build_report
+    from estimators.evaluation.results import read_results
+    from featstore import interrupt
+
+    def report_figures(out):
+        header, records, _ = read_results(out / "results.jsonl")
+        return {k: v for k, v in build_report(header, records).items() if k != "store"}
+
+    def strip(payload):
+        return json.loads(json.dumps(payload, default=str), object_hook=lambda d: {
+            k: v for k, v in d.items() if k not in TIMINGS})
+
+    models = ["logreg", "evaluate_fixtures:tiny_cnn"]
+    started = time.perf_counter()
+    evaluate(store, models, out=tmp_path / "reference", report=False)
+    seconds = time.perf_counter() - started
+    reference = strip(report_figures(tmp_path / "reference"))
+    rng, cut_short = random.Random(0), 0
+    for attempt in range(12):
+        out = tmp_path / f"run{attempt}"
+        # (the reference run paid for first imports and warm-up: the runs below take a fraction of it)
+        timer = threading.Timer(rng.uniform(0, seconds / 3), os.kill, (os.getpid(), signal.SIGINT))
+        try:
+            with interrupt.signals_as_interrupts():
+                timer.start()
+                evaluate(store, models, out=out, report=False)
+                timer.join()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            timer.cancel()
+        if (out / "results.jsonl").exists():
+            assert lines(out)[-1] == b"" and all(json.loads(line) for line in lines(out)[:-1])
+        cut_short += not (out / "results.jsonl").exists() or len(lines(out)) < 8  # header, 6 results, ""
+        assert not [p.name for p in out.iterdir() if p.name.startswith(".")] if out.exists() else True
+        evaluate(store, models, out=out, resume=True, report=False)
+        assert strip(report_figures(out)) == reference
+    assert cut_short >= 6  # most signals landed inside the run
+
+
 PARALLEL_MODELS = ["logreg", "evaluate_fixtures:tiny_cnn"]
 
 

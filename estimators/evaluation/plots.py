@@ -5,6 +5,8 @@ is missing, :func:`pyplot` raises :class:`MissingDependencyError` saying how to
 install it. Every function writes one PNG and closes its figure.
 """
 
+import warnings
+
 import numpy as np
 
 from .exceptions import MissingDependencyError
@@ -35,8 +37,10 @@ def pyplot():
 
 
 def save_figure(fig, path, *, dpi: int = 110):
-    """Lay out, write and close a figure."""
-    fig.tight_layout()
+    """Lay out, write and close a figure (one that cannot be laid out tightly is written as it is)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
 
@@ -97,10 +101,10 @@ def plot_per_class_f1(class_names, f1_by_model: dict, title, path):
     plt = pyplot()
     models = list(f1_by_model)
     data = np.array([f1_by_model[m] for m in models], dtype=float).T.reshape(len(class_names), len(models))
-    fig, ax = plt.subplots(figsize=(max(5.5, 2.2 + 1.2 * len(models)), 1.2 + 0.35 * len(class_names)))
+    fig, ax = plt.subplots(figsize=(max(5.5, 2.2 + 1.2 * len(models)), max(3.5, 2.0 + 0.35 * len(class_names))))
     im = ax.imshow(data, vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax.set_yticks(range(len(class_names)), class_names)
-    ax.set_xticks(range(len(models)), models, rotation=30, ha="right", fontsize=8)
+    ax.set_xticks(range(len(models)), [_wrapped(m) for m in models], rotation=30, ha="right", fontsize=8)
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
             ax.text(j, i, f"{data[i, j]:.2f}", ha="center", va="center", fontsize=7,
@@ -108,6 +112,13 @@ def plot_per_class_f1(class_names, f1_by_model: dict, title, path):
     fig.colorbar(im, ax=ax, label="F1")
     ax.set_title(title, fontsize=9)
     save_figure(fig, path)
+
+
+def _wrapped(name: str, width: int = 24) -> str:
+    """A long model name (``pkg.module:factory@feature``) broken into lines at ``:`` and ``@``."""
+    if len(name) <= width:
+        return name
+    return name.replace(":", ":\n").replace("@", "\n@")
 
 
 def plot_fold_accuracy(folds, accuracy_by_model: dict, title, path):

@@ -7,7 +7,8 @@ protocol and its splits, the seed. Each finished fit appends one line
 predictions, probabilities and file names, so that the report can be rebuilt
 from the file alone.
 
-A line is written with one ``write`` while SIGINT and SIGTERM are held back,
+A line is appended with one ``write`` (SIGINT and SIGTERM held back in the
+writing thread meanwhile), cut off again if an exception stops it half-way,
 then fsynced: an interruption finds every line whole. Only SIGKILL or a crash
 of the machine in the middle of a write could leave part of a line at the
 end; reading ignores such a tail and resuming cuts it off.
@@ -227,7 +228,12 @@ class ResultsLog:
         with _signals_held():
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
             try:
-                _write_all(fd, data)
+                size = os.fstat(fd).st_size
+                try:
+                    _write_all(fd, data)
+                except BaseException:  # e.g. an interruption between two parts of a long line
+                    os.ftruncate(fd, size)
+                    raise
                 os.fsync(fd)
             finally:
                 os.close(fd)

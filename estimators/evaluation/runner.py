@@ -175,8 +175,11 @@ def _run_serial(tasks, on_result):
     from featstore import interrupt
 
     for task in tasks:
-        on_result(fit_and_score(task))
+        record = fit_and_score(task)
+        # A signal whose exception Python ignored (it landed in a finalizer) may have
+        # cut short some clean-up inside the fit: such a fit is not kept.
         interrupt.check()
+        on_result(record)
 
 
 def _run_joblib(tasks, n_jobs, on_result):

@@ -24,6 +24,7 @@ import _datasets  # noqa: E402
 import bench_accuracy  # noqa: E402
 import bench_classical  # noqa: E402
 import bench_epoch  # noqa: E402
+import bench_datasets  # noqa: E402
 import bench_recipe  # noqa: E402
 import report  # noqa: E402
 
@@ -168,8 +169,38 @@ def test_bench_recipe_quick(synthetic, tmp_path):
         assert record["accuracy"] * test_sizes[test_fold] == pytest.approx(
             round(record["accuracy"] * test_sizes[test_fold]))
     columns, table_rows = _table(md, "model")
-    assert columns == ["model", "folds 1 -> 2", "folds 2 -> 1", "mean", "± over seeds", "train s per fit"]
+    assert columns == ["model", "folds 1 -> 2", "folds 2 -> 1", "mean", "± over seeds", "train s per fit",
+                       "fit time / notebook's"]
     assert len(table_rows) == len(expected)
+
+
+def test_bench_recipe_candidates_quick(synthetic, tmp_path):
+    """The candidates for the defaults, each fit's time over the notebook model's fit in the same run."""
+    _, store = synthetic
+    assert bench_recipe.main(["--store", str(store), "--quick", "--candidates", "--splits", "1:2",
+                              "--results-dir", str(tmp_path)]) == 0
+    payload, _ = _results(tmp_path, "bench_recipe_candidates", "synthetic", pngs=0)
+    rows = {r["model"]: r for r in payload["table"]}
+    assert list(rows) == [bench_recipe.NOTEBOOK_LAST_EPOCH, *bench_recipe.CANDIDATES]
+    assert rows[bench_recipe.NOTEBOOK_LAST_EPOCH]["fit time / notebook's"] == 1
+    seconds = {r["row"]: r["train_seconds"] for r in payload["records"]}
+    for name in bench_recipe.CANDIDATES:
+        assert rows[name]["fit time / notebook's"] == pytest.approx(
+            seconds[name] / seconds[bench_recipe.NOTEBOOK_LAST_EPOCH])
+
+
+def test_bench_datasets_quick(tmp_path):
+    """An ESC-50 store beside an UrbanSound8K one: both built by the same command, scored by their folds."""
+    assert bench_datasets.main(["--quick", "--models", "logreg", "--results-dir", str(tmp_path)]) == 0
+    payload, md = _results(tmp_path, "bench_datasets", "synthetic", pngs=0)
+    layouts = {row["layout"]: row for row in payload["builds"]}
+    assert set(layouts) == {"esc50", "urbansound8k"}
+    assert (layouts["esc50"]["classes"], layouts["esc50"]["folds"], layouts["esc50"]["clip s"]) == (50, 5, 5.0)
+    assert (layouts["urbansound8k"]["classes"], layouts["urbansound8k"]["clip s"]) == (10, 4.0)
+    (row,) = payload["accuracy"]
+    assert [k for k in row if k.startswith("fold ")] == [f"fold {k}" for k in range(1, 6)]
+    assert row["mean"] == pytest.approx(np.mean([row[f"fold {k}"] for k in range(1, 6)]))
+    assert "Reduced run (--quick)" in md
 
 
 def test_bench_recipe_network_costs(tmp_path):

@@ -1,4 +1,4 @@
-"""Estimators for environmental sound classification on UrbanSound8K-style features.
+"""Estimators for environmental sound classification on log-mel and MFCC features of a feature store.
 
 - :class:`MelCNNClassifier`: skorch/scikit-learn classifier for log-mel
   spectrograms ``(n_clips, n_mels, n_frames)``, built on :class:`MelCNN`;
@@ -8,28 +8,41 @@
 - :func:`make_stats_boosting`: gradient-boosted trees for the 160 MFCC and
   delta statistics ``(n_clips, 160)``, the stronger classical baseline.
 - :func:`spec_augment`: the time/frequency masking used for training.
+- :func:`evaluate`: a fold protocol on a store, with the error analysis
+  (``python -m estimators evaluate``).
+
+The public names are imported when first used (PEP 562), so that ``python -m
+estimators`` can take over SIGINT and SIGTERM before torch is imported.
 """
 
-from .augment import spec_augment
-from .boosting import make_stats_boosting
-from .callbacks import RestoreBestParams
-from .cnn import MelCNNClassifier
-from .exceptions import EstimatorParameterError, EstimatorsError, InputDataError
-from .linear import make_mfcc_logreg
-from .modules import MelCNN
-from .presets import NOTEBOOK_MODULE_PARAMS, NOTEBOOK_PARAMS, make_notebook_cnn
+import importlib
 
-__all__ = [
-    "EstimatorParameterError",
-    "EstimatorsError",
-    "InputDataError",
-    "MelCNN",
-    "MelCNNClassifier",
-    "NOTEBOOK_MODULE_PARAMS",
-    "NOTEBOOK_PARAMS",
-    "RestoreBestParams",
-    "make_mfcc_logreg",
-    "make_notebook_cnn",
-    "make_stats_boosting",
-    "spec_augment",
-]
+from .exceptions import EstimatorParameterError, EstimatorsError, InputDataError
+
+# Public name -> the module that defines it.
+_LAZY = {
+    "MelCNN": "modules",
+    "MelCNNClassifier": "cnn",
+    "NOTEBOOK_MODULE_PARAMS": "presets",
+    "NOTEBOOK_PARAMS": "presets",
+    "RestoreBestParams": "callbacks",
+    "evaluate": "evaluation",
+    "make_mfcc_logreg": "linear",
+    "make_notebook_cnn": "presets",
+    "make_stats_boosting": "boosting",
+    "spec_augment": "augment",
+}
+
+__all__ = sorted(["EstimatorParameterError", "EstimatorsError", "InputDataError", *_LAZY])
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

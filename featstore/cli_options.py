@@ -39,10 +39,20 @@ def add_dataset_options(parser: argparse.ArgumentParser, *, datasets):
     """Add a "dataset" group of flags to ``parser`` (``datasets``: the choices of ``--dataset``)."""
     group = parser.add_argument_group("dataset (a layout is recognised without these; see the README)")
     for name, (metavar, text) in DATASET_OPTIONS.items():
-        kind = {"assign_folds": int, "classes": _names}.get(name, str)
+        kind = {"assign_folds": _fold_count, "classes": _names}.get(name, str)
         choices = datasets if name == "dataset" else None
         group.add_argument("--" + name.replace("_", "-"), dest=name, metavar=metavar if choices is None else None,
                            type=kind, choices=choices, default=None, help=text)
+
+
+def _fold_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"at least 2 folds are needed, got {value}")
+    return value
 
 
 def _names(text: str) -> list:

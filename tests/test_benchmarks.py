@@ -435,3 +435,19 @@ def test_bench_scale_quick(tmp_path):
         expected = 1000 * (rows[dask_row]["build s"] - rows[local_row]["build s"]) / 120
         assert rows[dask_row]["Dask overhead, ms per clip"] == pytest.approx(expected)
     assert payload["shipped_bytes_per_clip"] == 4 * (64000 + 64 * 321 + 40 + 160)
+
+
+def test_bench_cost_quick(tmp_path):
+    """The recipe's fit beside the notebook's in one run, and the CPU settings' epochs."""
+    import bench_cost
+
+    assert bench_cost.main(["--quick", "--results-dir", str(tmp_path)]) == 0
+    payload, md = _results(tmp_path, "bench_cost", "synthetic (random arrays)", pngs=0)
+    fits = {row["fit"]: row for row in payload["fits"]}
+    assert set(fits) == {"MelCNNClassifier()", "make_notebook_cnn()"}
+    assert fits["MelCNNClassifier()"]["fit time / notebook's"] == pytest.approx(
+        fits["MelCNNClassifier()"]["fit s (median)"] / fits["make_notebook_cnn()"]["fit s (median)"])
+    settings = [row["setting"] for row in payload["settings"]]
+    assert settings[1:] == ["module__channels_last=False", "n_threads=1"]
+    assert all(row["s per epoch"] > 0 for row in payload["settings"])
+    assert "Reduced run (--quick)" in md and "**Extrapolated**" in md

@@ -144,7 +144,7 @@ def test_a_clip_that_crashes_every_worker_is_rejected_and_the_build_goes_on(clie
     out = tmp_path / "cluster.h5"
     summary = build_store(open_source(tiny_dataset), out, config=CONFIG, batch_size=BATCH, progress=False,
                           client=client)
-    assert [r["slice_file_name"] for r in summary.rejected] == [clip]
+    assert [r["file"] for r in summary.rejected] == [clip]
     assert "crashed its worker process" in summary.rejected[0]["reason"]
     store, local = FeatureStore(out), FeatureStore(local_build)
     assert len(store) == len(local) - 1

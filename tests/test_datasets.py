@@ -167,6 +167,15 @@ def test_a_tsv_with_split_names_as_folds_and_a_class_id_column(tmp_path):
     assert store.verify() == []
 
 
+@pytest.mark.parametrize("encoding, sep", [("utf-8-sig", ","), ("utf-8", ";")], ids=["byte-order-mark", "semicolons"])
+def test_a_table_as_spreadsheets_save_it(tmp_path, encoding, sep):
+    rows = [_clip("1.wav", "dog", 1), _clip("2.wav", "cat", 2)]
+    csv = write_table(tmp_path, rows, sep=sep)
+    csv.write_text(csv.read_text(), encoding=encoding)
+    source = open_source(metadata=csv, label_column="label", fold_column="fold")
+    assert source.class_names == ("cat", "dog") and len(source.rows) == 2
+
+
 def test_explicit_classes_come_first_and_other_labels_are_rejected(tmp_path):
     rows = [_clip("1.wav", "dog", 1), _clip("2.wav", "cat", 1), _clip("3.wav", "cow", 2), _clip("4.wav", "dog", 2)]
     csv = write_table(tmp_path, rows)

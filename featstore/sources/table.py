@@ -75,7 +75,9 @@ def read_table(path, *, header: str | None = None, sep: str | None = None, what:
         What the file is, in that message.
     sep : str, optional
         The separator; by default a tab for ``.tsv``/``.tab`` files or a first
-        line with tabs and no commas, else a comma.
+        line with tabs and no commas, a semicolon for a first line with
+        semicolons only (as spreadsheets write CSV in some locales), else a
+        comma. A byte-order mark at the start is dropped.
 
     Raises
     ------
@@ -84,7 +86,7 @@ def read_table(path, *, header: str | None = None, sep: str | None = None, what:
     """
     path = Path(path)
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             first = f.readline()
     except UnicodeDecodeError as exc:
         raise SourceError(
@@ -95,9 +97,9 @@ def read_table(path, *, header: str | None = None, sep: str | None = None, what:
         raise SourceError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     if sep is None:
         tabbed = path.suffix.lower() in (".tsv", ".tab") or ("\t" in first and "," not in first)
-        sep = "\t" if tabbed else ","
+        sep = "\t" if tabbed else ";" if ";" in first and "," not in first else ","
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", sep=sep)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep)
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"{path} is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "

@@ -61,6 +61,11 @@ CANDIDATES = {
     "notebook network with mean+max pooling, windows 128, 30 epochs": {
         **_NOTEBOOK_NET, "module__pooling": "mean+max", "crop_frames": 128, "max_epochs": 30},
     "notebook network, whole clips, 10 epochs": {**_NOTEBOOK_NET, "crop_frames": None, "max_epochs": 10},
+    "notebook network with mean+max pooling, windows 128, 40 epochs": {
+        **_NOTEBOOK_NET, "module__pooling": "mean+max", "crop_frames": 128, "max_epochs": 40},
+    "four blocks of one conv (16-128), mean+max pooling, windows 128, 30 epochs": {
+        "module__channels": (16, 32, 64, 128), "module__convs_per_block": 1, "module__pooling": "mean+max",
+        "crop_frames": 128, "max_epochs": 30},
 }
 NOTEBOOK_LAST_EPOCH = "notebook model on the store, last epoch"
 BASELINES = (

@@ -24,6 +24,7 @@ training time of one fit.
 
 import argparse
 import contextlib
+import json
 import sys
 import time
 from pathlib import Path
@@ -66,6 +67,11 @@ CANDIDATES = {
     "four blocks of one conv (16-128), mean+max pooling, windows 128, 30 epochs": {
         "module__channels": (16, 32, 64, 128), "module__convs_per_block": 1, "module__pooling": "mean+max",
         "crop_frames": 128, "max_epochs": 30},
+    "VGG at half width (8-64 x2), windows 128, 30 epochs": {
+        "module__channels": (8, 16, 32, 64), "module__convs_per_block": 2, "module__pooling": "mean+max",
+        "crop_frames": 128, "max_epochs": 30},
+    "notebook network with mean+max pooling, windows 128, 30 epochs, batches of 32": {
+        **_NOTEBOOK_NET, "module__pooling": "mean+max", "crop_frames": 128, "max_epochs": 30, "batch_size": 32},
 }
 NOTEBOOK_LAST_EPOCH = "notebook model on the store, last epoch"
 BASELINES = (
@@ -175,17 +181,36 @@ def summarise(records, rows, splits):
         means = [np.mean(v) for v in per_seed.values()]
         out["mean"] = float(np.mean(means))
         out["± over seeds"] = float(np.std(means)) if len(means) > 1 else ""
+        accuracies = [r["accuracy"] for r in mine]
+        out["fits: min-max"] = f"{min(accuracies):.3f}-{max(accuracies):.3f}" if len(mine) > 1 else ""
         out["train s per fit"] = float(np.mean([r["train_seconds"] for r in mine]))
         out["fit time / notebook's"] = _time_ratio(records, mine)
         table_rows.append(out)
-    return table_rows, ["model", *split_names, "mean", "± over seeds", "train s per fit", "fit time / notebook's"]
+    return table_rows, ["model", *split_names, "mean", "± over seeds", "fits: min-max", "train s per fit",
+                        "fit time / notebook's"]
 
 
 def _time_ratio(records, mine):
     """Mean over (seed, split) of this row's fit time over the notebook model's in the same run; "" without it."""
-    notebook = {(r["seed"], r["split"]): r["train_seconds"] for r in records if r["row"] == NOTEBOOK_LAST_EPOCH}
-    ratios = [r["train_seconds"] / notebook[r["seed"], r["split"]] for r in mine if (r["seed"], r["split"]) in notebook]
+    notebook = {(r.get("run"), r["seed"], r["split"]): r["train_seconds"] for r in records
+                if r["row"] == NOTEBOOK_LAST_EPOCH}
+    ratios = [r["train_seconds"] / notebook[r.get("run"), r["seed"], r["split"]] for r in mine
+              if (r.get("run"), r["seed"], r["split"]) in notebook]
     return float(np.mean(ratios)) if ratios else ""
+
+
+def merged(paths):
+    """The records of several runs' JSON results, each tagged with its run; their rows, splits and seeds."""
+    records, rows, splits, seeds = [], [], [], []
+    for run, path in enumerate(paths):
+        payload = json.loads(Path(path).read_text())
+        for record in payload["records"]:
+            records.append({**record, "run": run})
+            rows += [record["row"]] if record["row"] not in rows else []
+        splits += [s for s in payload["splits"] if s not in splits]
+        seeds += [s for s in payload["seeds"] if s not in seeds]
+    order = {row: i for i, row in enumerate(ROWS)}
+    return records, sorted(rows, key=lambda row: order.get(row, len(order))), splits, seeds
 
 
 def add_record(records, row, split, seed, accuracy, seconds):
@@ -193,6 +218,12 @@ def add_record(records, row, split, seed, accuracy, seconds):
     records.append({"row": row, "split": split_name(split), "seed": seed,
                     "accuracy": accuracy, "train_seconds": seconds})
     _common.log(f"seed {seed} {split_name(split)} {row}: {accuracy:.3f} in {seconds:.0f} s")
+
+
+def _parse_split_name(name):
+    """``"folds 1 -> 2"`` -> ((1,), (2,)); ``"folds 1-8 -> 10"`` -> ((1, ..., 8), (10,))."""
+    train, test = name.removeprefix("folds ").split(" -> ")
+    return parse_splits(f"{train}:{test}")[0]
 
 
 def split_name(split):
@@ -203,12 +234,16 @@ def split_name(split):
 
 def write_table(records, rows, splits, seeds, label, args):
     table_rows, columns = summarise(records, rows, splits)
-    note = (f"Dataset: **{label}**; accuracy on the test folds of each split, trained on its training folds, all rows in one run; seeds {seeds}; "
-            f"train s = wall time of one fit on this machine ({_common.machine()['cpus']} cores)")
+    runs = len({r.get("run") for r in records})
+    together = "all rows in one run" if runs == 1 else f"{runs} runs, each with the notebook model for the time ratio"
+    note = (f"Dataset: **{label}**; accuracy on the test folds of each split, trained on its training folds, {together}; "
+            f"seeds {seeds}; train s = wall time of one fit on this machine ({_common.machine()['cpus']} cores)")
     if args.quick:
         note += "; reduced run (--quick: 2 epochs)"
+    if args.note:
+        note += f". {args.note}"
     table = f"{note}\n\n" + _common.markdown_table(table_rows, columns)
-    name = f"{NAME}_candidates" if args.candidates else NAME
+    name = f"{NAME}_candidates" if args.candidates or args.merge else NAME
     folder = _common.write_results(name, label, {"splits": [split_name(s) for s in splits], "seeds": seeds,
                                                  "records": records, "table": table_rows},
                                    table, results_dir=args.results_dir)
@@ -254,6 +289,9 @@ def main_parser():
     parser.add_argument("--rows", default=None, help="comma-separated row numbers to run (default: all)")
     parser.add_argument("--candidates", action="store_true",
                         help="run the candidates for the recipe's defaults, beside the notebook model (last epoch)")
+    parser.add_argument("--merge", nargs="+", type=Path, metavar="JSON",
+                        help="write one table from the results (JSON) of several runs, instead of training")
+    parser.add_argument("--note", default="", help="a sentence added to the table's note (e.g. the threads used)")
     parser.add_argument("--networks", action="store_true",
                         help="only write the parameters and FLOPs of the networks (no training)")
     return parser
@@ -263,6 +301,14 @@ def main(argv=None) -> int:
     args = main_parser().parse_args(argv)
     if args.networks:
         print(network_costs(args.label or "synthetic", args))
+        return 0
+    if args.merge:
+        records, rows, split_names, seeds = merged(args.merge)
+        label = args.label or json.loads(args.merge[0].read_text())["dataset"]
+        splits = [_parse_split_name(name) for name in split_names]
+        table, folder = write_table(records, rows, splits, seeds, label, args)
+        print(table)
+        print(f"results in {folder}")
         return 0
     splits = parse_splits(args.splits or "1:2,2:1")
     seeds = [int(s) for s in args.seeds.split(",")]

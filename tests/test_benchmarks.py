@@ -451,3 +451,25 @@ def test_bench_cost_quick(tmp_path):
     assert settings[1:] == ["module__channels_last=False", "n_threads=1"]
     assert all(row["s per epoch"] > 0 for row in payload["settings"])
     assert "Reduced run (--quick)" in md and "**Extrapolated**" in md
+
+
+def test_bench_recipe_merges_runs_with_each_run_s_own_notebook_time(tmp_path):
+    """Each fit's time is divided by the notebook model's of its own run, not of another run's."""
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    candidate = next(iter(bench_recipe.CANDIDATES))
+
+    def record(row, seed, split, accuracy, seconds):
+        return {"row": row, "seed": seed, "split": split, "accuracy": accuracy, "train_seconds": seconds}
+
+    for path, notebook_seconds, row in ((first, 100.0, candidate), (second, 200.0, bench_recipe.RECIPE)):
+        records = [record(bench_recipe.NOTEBOOK_LAST_EPOCH, 0, "folds 1 -> 2", 0.4, notebook_seconds),
+                   record(row, 0, "folds 1 -> 2", 0.5, 150.0), record(row, 1, "folds 1 -> 2", 0.6, 150.0)]
+        path.write_text(json.dumps({"dataset": "synthetic", "splits": ["folds 1 -> 2"], "seeds": [0, 1],
+                                    "records": records}))
+    assert bench_recipe.main(["--merge", str(first), str(second), "--results-dir", str(tmp_path / "out")]) == 0
+    payload, md = _results(tmp_path / "out", "bench_recipe_candidates", "synthetic", pngs=0)
+    rows = {r["model"]: r for r in payload["table"]}
+    assert rows[candidate]["fit time / notebook's"] == pytest.approx(1.5)  # 150 / 100, its run's notebook
+    assert rows[bench_recipe.RECIPE]["fit time / notebook's"] == pytest.approx(0.75)  # 150 / 200
+    assert rows[candidate]["mean"] == pytest.approx(0.55) and rows[candidate]["fits: min-max"] == "0.500-0.600"
+    assert "2 runs, each with the notebook model for the time ratio" in md

@@ -37,14 +37,14 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
     """CNN classifier for log-mel spectrograms (skorch ``NeuralNetClassifier``).
 
     ``MelCNNClassifier()`` trains with a recipe measured on real UrbanSound8K
-    (``benchmarks/bench_recipe.py``): a VGG-style :class:`~estimators.MelCNN`
-    (four blocks of two 3x3 convolutions, 16 to 128 channels, mean+max
-    pooling over time), random 128-frame windows (1.6 s) at a new position
-    every epoch and the mean of the window probabilities at prediction, mixup
-    (``alpha=0.3``), label smoothing 0.1, ``AdamW`` under a one-cycle schedule
-    peaking at ``lr=3e-3`` and ending near 0, batches of 64, 60 epochs. The
-    schedule ends at a low learning rate, so the last epoch is a good model
-    without a validation fold. :func:`~estimators.make_notebook_cnn` is the
+    (``benchmarks/bench_recipe.py``): the notebook's network as
+    :class:`~estimators.MelCNN` (three blocks of one 3x3 convolution, 16 to
+    64 channels) with mean+max pooling over time, random 128-frame windows
+    (1.6 s) at a new position every epoch and the mean of the window
+    probabilities at prediction, mixup (``alpha=0.3``), label smoothing 0.1,
+    ``AdamW`` under a one-cycle schedule peaking at ``lr=3e-3`` and ending
+    near 0, batches of 64, 30 epochs. The schedule ends at a low learning
+    rate, so the last epoch is a good model without a validation fold. :func:`~estimators.make_notebook_cnn` is the
     reference notebook's CNN and training (the baseline).
 
     It follows the scikit-learn contract (``clone``, ``get_params``,
@@ -83,7 +83,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
     optimizer : torch optimizer class, default=torch.optim.AdamW
     lr : float, default=3e-3
         Learning rate (the peak of ``lr_schedule``).
-    max_epochs : int, default=60
+    max_epochs : int, default=30
         Number of training epochs (fewer with ``early_stopping``).
     batch_size : int, default=64
         Batch size for training, validation and prediction (-1: everything at once).
@@ -267,7 +267,7 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.AdamW,
         lr=3e-3,
-        max_epochs=60,
+        max_epochs=30,
         batch_size=64,
         train_split=None,
         device="auto",

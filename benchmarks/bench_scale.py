@@ -2,7 +2,7 @@
 
     python benchmarks/bench_scale.py --source PATH/TO/UrbanSound8K      # any UrbanSound8K-layout folder
     python benchmarks/bench_scale.py --source synthetic:2000 --augment mild
-    python benchmarks/bench_scale.py --quick                            # 120 synthetic clips, one turn
+    python benchmarks/bench_scale.py --quick                            # 60 synthetic clips, one turn
 
 The same ``python -m featstore build`` of the same files, each run in its own
 process, taking turns (the table gives the median of ``--repeats``):
@@ -119,11 +119,11 @@ def main(argv=None) -> int:
     parser.add_argument("--augment", default=None, help="an augment spec for every build, e.g. mild")
     parser.add_argument("--repeats", type=int, default=3, help="turns of every contender (default: 3)")
     parser.add_argument("--label", help="dataset name for the tables (default: from the source)")
-    parser.add_argument("--quick", action="store_true", help="120 synthetic clips, one turn")
+    parser.add_argument("--quick", action="store_true", help="60 synthetic clips, one turn")
     parser.add_argument("--results-dir", type=Path, default=None,
                         help="write results (and a README) here instead of benchmarks/results/")
     args = parser.parse_args(argv)
-    source = args.source or ("synthetic:120" if args.quick else "synthetic:600")
+    source = args.source or ("synthetic:60" if args.quick else "synthetic:600")
     repeats = 1 if args.quick else args.repeats
     label = args.label or ("synthetic" if source.startswith("synthetic") else Path(source).name)
     table, folder = run(source, label, augment=args.augment, repeats=repeats, results_dir=args.results_dir)

@@ -15,9 +15,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_bench_build_on_a_small_synthetic_set(tmp_path):
-    assert bench_build.main(["--source", "synthetic:30", "--results-dir", str(tmp_path)]) == 0
+    argv = ["--source", "synthetic:30", "--repeats", "1", "--results-dir", str(tmp_path)]
+    assert bench_build.main(argv) == 0
     payload = json.loads((tmp_path / "synthetic" / "bench_build.json").read_text())
     assert payload["dataset"] == "synthetic" and payload["n_stored"] == payload["n_clips"] == 30
+    assert payload["repeats"] == 1
     assert payload["verify_problems"] == []
     assert [r["method"].split(" (")[0] for r in payload["rows"]] == [
         "featstore build", "librosa per-clip loop", "librosa per-clip loop"

@@ -430,11 +430,11 @@ def test_bench_scale_quick(tmp_path):
 
     assert bench_scale.main(["--quick", "--results-dir", str(tmp_path)]) == 0
     payload, md = _results(tmp_path, "bench_scale", "synthetic", pngs=0)
-    assert payload["n_clips"] == 120
+    assert payload["n_clips"] == 60
     rows = {r["build"]: r for r in payload["rows"]}
     assert list(rows) == list(bench_scale.CONTENDERS)
     for dask_row, local_row in bench_scale.PAIRS.items():
-        expected = 1000 * (rows[dask_row]["build s"] - rows[local_row]["build s"]) / 120
+        expected = 1000 * (rows[dask_row]["build s"] - rows[local_row]["build s"]) / 60
         assert rows[dask_row]["Dask overhead, ms per clip"] == pytest.approx(expected)
     assert payload["shipped_bytes_per_clip"] == 4 * (64000 + 64 * 321 + 40 + 160)
 

@@ -18,16 +18,16 @@ def synthetic_store(tmp_path_factory):
     return FeatureStore(out)
 
 
-def _small_cnn(**params):
-    # on the CPU on every machine: nothing here is about the device
-    return MelCNNClassifier(module__channels=(8, 16, 32), random_state=0, device="cpu", **params)
+def _cpu_cnn(**params):
+    # the default network, on the CPU on every machine: nothing here is about the device
+    return MelCNNClassifier(random_state=0, device="cpu", **params)
 
 
 def test_notebook_protocol_learns_well_above_chance(synthetic_store):
     """Train on folds 1-8, select on fold 9, test on fold 10, as in the reference notebook."""
     X, y, groups, _ = synthetic_store.load("logmel", folds=range(1, 10))
     X_test, y_test, _, _ = synthetic_store.load("logmel", folds=[10])
-    cnn = _small_cnn(max_epochs=12, validation_fold=9).fit(X, y, groups=groups)
+    cnn = _cpu_cnn(max_epochs=12, validation_fold=9).fit(X, y, groups=groups)
     cnn_accuracy = cnn.score(X_test, y_test)
 
     S, s_y, s_groups, _ = synthetic_store.load("mfcc_stats", folds=range(1, 9))
@@ -48,7 +48,7 @@ def test_official_protocol_cross_val_score(synthetic_store):
     assert len(scores) == 10 and scores.mean() > 0.35
 
     X, y, groups, _ = synthetic_store.load("logmel", folds=[1, 2, 3])
-    cnn = _small_cnn(max_epochs=1, validation_fold="last")
+    cnn = _cpu_cnn(max_epochs=1, validation_fold="last")
     scores = cross_val_score(cnn, X, y, groups=groups, cv=LeaveOneGroupOut(), params={"groups": groups})
     # each score is, to the bit, the accuracy on its fold of the CNN fitted on the two other
     # folds, validating on the later of them: the groups reached every fit
@@ -64,7 +64,7 @@ def test_official_protocol_cross_val_score(synthetic_store):
 def test_grid_search_with_two_workers(synthetic_store):
     X, y, groups, _ = synthetic_store.load("logmel", folds=[1, 2, 3, 4])
     with sklearn.config_context(enable_metadata_routing=True):
-        cnn = _small_cnn(max_epochs=1, validation_fold="last").set_fit_request(groups=True)
+        cnn = _cpu_cnn(max_epochs=1, validation_fold="last").set_fit_request(groups=True)
         search = GridSearchCV(
             cnn, {"lr": [1e-3, 3e-3], "spec_augment": [False, True]}, cv=GroupKFold(2), n_jobs=2,
         )

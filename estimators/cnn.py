@@ -44,8 +44,9 @@ class MelCNNClassifier(AutoDeviceMixin, NeuralNetClassifier):
     probabilities at prediction, mixup (``alpha=0.3``), label smoothing 0.1,
     ``AdamW`` under a one-cycle schedule peaking at ``lr=3e-3`` and ending
     near 0, batches of 64, 30 epochs. The schedule ends at a low learning
-    rate, so the last epoch is a good model without a validation fold. :func:`~estimators.make_notebook_cnn` is the
-    reference notebook's CNN and training (the baseline).
+    rate, so the last epoch is a good model without a validation fold.
+    :func:`~estimators.make_notebook_cnn` is the reference notebook's CNN and
+    training (the baseline).
 
     It follows the scikit-learn contract (``clone``, ``get_params``,
     ``cross_val_score``, ``GridSearchCV``, pickling) and takes every skorch

@@ -167,3 +167,17 @@ def tiny_store(tiny_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("store") / "tiny.h5"
     build_store(open_source(tiny_dataset), out, n_jobs=1, progress=False)
     return out
+
+
+# The longest files first: each pytest-xdist worker takes a whole file at a time, so
+# the short ones fill in at the end instead of one worker finishing a long file alone.
+LONGEST_FIRST = (
+    "test_benchmarks.py", "test_dask_build.py", "test_readme.py", "test_faults_signals.py",
+    "test_bench_build_train.py", "test_estimators.py", "test_store_estimators.py", "test_resume.py",
+    "test_evaluate_runs.py", "test_synth_esc50.py", "test_synth.py", "test_dask_search.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file keeps its order

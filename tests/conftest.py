@@ -16,6 +16,14 @@ from featstore._blas import reproducible_blas  # noqa: E402
 # bit for bit, whatever ran before: asked of MKL before torch's first call.
 reproducible_blas()
 
+# Each pytest-xdist worker gets its share of torch's threads: with one thread per core
+# in every worker, their OpenMP threads would fight for the cores.
+_XDIST_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _XDIST_WORKERS > 1:
+    import torch
+
+    torch.set_num_threads(max(1, torch.get_num_threads() // _XDIST_WORKERS))
+
 from pathlib import Path  # noqa: E402
 from unittest import mock  # noqa: E402
 
@@ -170,7 +178,9 @@ def tiny_store(tiny_dataset, tmp_path_factory):
 
 
 # The longest files first: each pytest-xdist worker takes a whole file at a time, so
-# the short ones fill in at the end instead of one worker finishing a long file alone.
+# the short ones fill in at the end instead of one worker finishing a long file alone
+# (``--no-loadscope-reorder`` keeps this order: xdist would otherwise sort the files by
+# their number of tests, which says little about their length).
 LONGEST_FIRST = (
     "test_benchmarks.py", "test_dask_build.py", "test_readme.py", "test_faults_signals.py",
     "test_bench_build_train.py", "test_estimators.py", "test_store_estimators.py", "test_resume.py",

@@ -19,8 +19,7 @@ N_FRAMES, WINDOW = 80, 32
 FLOOR = -100.0
 BASE = dict(
     module__channels=(4, 8), module__convs_per_block=2, max_epochs=4, batch_size=16, device="cpu", random_state=0,
-    crop_frames=WINDOW,
-    mixup_alpha=0.0, label_smoothing=0.0, verbose=0,
+    crop_frames=WINDOW, mixup_alpha=0.0, label_smoothing=0.0, verbose=0,
 )
 
 
